@@ -91,6 +91,14 @@ class FaceEncoder(nn.Module):
         self.norm = nn.LayerNorm(cfg.dim)
         self.fusion_model = FacePerceiver(cfg)
 
+    @property
+    def device(self) -> torch.device:  # diffusers pipelines ask every component for these
+        return next(self.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.parameters()).dtype
+
     def forward(self, id_embeds: torch.Tensor, clip_embeds: torch.Tensor) -> torch.Tensor:
         latents = self.proj(id_embeds).reshape(-1, self.cfg.num_tokens, self.cfg.dim)  # [B, N, D]
         return self.fusion_model(self.norm(latents), clip_embeds)  # [B, N, D]

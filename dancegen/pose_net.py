@@ -28,6 +28,14 @@ class PoseNet(nn.Module):
         self.final_proj = nn.Conv2d(128, out_channels, kernel_size=1)
         self.scale = nn.Parameter(torch.tensor([2.0]))
 
+    @property
+    def device(self) -> torch.device:  # diffusers pipelines ask every component for these
+        return next(self.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.parameters()).dtype
+
     def forward(self, poses: torch.Tensor) -> torch.Tensor:
         if poses.ndim == 5:
             poses = poses.flatten(0, 1)  # [B, F, 3, H, W] -> [B*F, 3, H, W]

@@ -1,0 +1,261 @@
+"""The video diffusion pipeline: reference image + skeleton frames + face embedding -> dance frames.
+
+StableAnimator's conditioning and sampling (see tests/fixtures/STABLEANIMATOR_FACTS.md, sections 3 and 4) on top
+of diffusers' pieces: the CLIP token of the reference followed by N face tokens, the reference VAE latent
+concatenated to the noisy latents, pose features added after ``conv_in``, classifier-free guidance with zeroed
+image embedding, face tokens, reference latents and pose for the unconditional half, and overlapping temporal
+windows whose noise predictions are blended, so memory does not grow with the video's length.
+
+A/B in one run: the baseline (alpha 0) and identity samples share the initial noise, the poses and the
+conditioning and are denoised in one batch with per-sample alpha, so any difference is the identity branch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import PIL.Image
+import torch
+from diffusers import DiffusionPipeline, EulerDiscreteScheduler
+from diffusers.image_processor import VaeImageProcessor
+from diffusers.pipelines.stable_video_diffusion.pipeline_stable_video_diffusion import _resize_with_antialiasing
+from diffusers.utils import BaseOutput
+
+from .identity import pack_conditioning
+from .models import DanceModels
+
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+MODES = ("ab", "baseline", "identity")  # both videos in one batch, or one of them
+
+
+class GenerationCancelled(RuntimeError):
+    """Raised between denoising steps when the caller asked to stop."""
+
+
+@dataclass
+class DancePipelineOutput(BaseOutput):
+    videos: dict[str, np.ndarray]  # "baseline" / "identity" -> [T, H, W, 3] uint8 RGB
+    alpha: float  # identity weight of the identity video
+    id_tokens: int  # identity tokens N used
+    seed: int  # seed of the one torch.Generator
+    timings_s: dict[str, float] = field(default_factory=dict)  # encode / denoise / decode seconds
+
+
+def temporal_windows(num_frames: int, tile: int, overlap: int) -> list[list[int]]:
+    """StableAnimator's windows: frame 0 plus ``tile - 1`` consecutive frames, stride ``tile - overlap``.
+
+    Frame 0 (the pose aligned with the reference) anchors every window; a last window is added when the stride
+    does not reach the end. Videos shorter than a tile are one window.
+    """
+    if num_frames <= tile:
+        return [list(range(num_frames))]
+    stride = max(1, tile - overlap)
+    windows = [[0, *range(i + 1, i + tile)] for i in range(0, num_frames - tile + 1, stride)]
+    if windows[-1][-1] < num_frames - 1:
+        windows.append([0, *range(num_frames - tile + 1, num_frames)])
+    return windows
+
+
+def window_weights(length: int) -> torch.Tensor:
+    """Triangular blending weights over a window's positions: small at the ends, 1 in the middle. [length]"""
+    pos = (torch.arange(length, dtype=torch.float64) + 0.5) * 2 / length
+    return torch.minimum(pos, 2 - pos).float()
+
+
+class DancePipeline(DiffusionPipeline):
+    model_cpu_offload_seq = "image_encoder->face_encoder->pose_net->unet->vae"
+
+    def __init__(self, unet, vae, image_encoder, face_encoder, pose_net, scheduler: EulerDiscreteScheduler):
+        super().__init__()
+        self.register_modules(unet=unet, vae=vae, image_encoder=image_encoder, face_encoder=face_encoder,
+                              pose_net=pose_net, scheduler=scheduler)
+        self.image_processor = VaeImageProcessor(vae_scale_factor=8)
+
+    @classmethod
+    def from_models(cls, models: DanceModels) -> DancePipeline:
+        return cls(models.unet, models.vae, models.image_encoder, models.face_encoder, models.pose_net,
+                   models.scheduler)
+
+    @property
+    def num_id_tokens(self) -> int:
+        return self.face_encoder.cfg.num_tokens
+
+    # ----------------------------------------------------------------------------------------- conditioning
+
+    def encode_clip(self, image: PIL.Image.Image, device, dtype) -> torch.Tensor:
+        """Reference -> CLIP image embedding token. [1, 1, C]"""
+        size = self.image_encoder.config.image_size
+        pixels = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0).permute(2, 0, 1)[None]  # [1,3,H,W]
+        pixels = _resize_with_antialiasing(pixels * 2 - 1, (size, size))
+        pixels = ((pixels + 1) / 2).clamp(0, 1)
+        mean = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
+        std = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
+        pixels = ((pixels - mean) / std).to(device=device, dtype=dtype)
+        return self.image_encoder(pixels).image_embeds[:, None]  # [1, 1, C]
+
+    def encode_reference_latent(self, image: PIL.Image.Image, width: int, height: int, noise_aug: float,
+                                generator: torch.Generator, device, dtype) -> torch.Tensor:
+        """Reference resized to the canvas, noise-augmented, VAE mode (unscaled, as SVD). [1, 4, h, w]"""
+        pixels = self.image_processor.preprocess(image, height=height, width=width)  # [1, 3, H, W] in [-1, 1]
+        pixels = pixels + noise_aug * torch.randn(pixels.shape, generator=generator)
+        return self.vae.encode(pixels.to(device=device, dtype=dtype)).latent_dist.mode()
+
+    def encode_poses(self, frames: Sequence[np.ndarray], index: list[int], device, dtype) -> torch.Tensor:
+        """Skeleton frames (uint8 RGB) at ``index`` -> pose-net features. [F, C0, h, w]"""
+        batch = np.stack([np.asarray(frames[i]) for i in index])  # [F, H, W, 3] uint8
+        poses = torch.from_numpy(batch).permute(0, 3, 1, 2).to(device=device, dtype=dtype) / 127.5 - 1
+        return self.pose_net(poses)
+
+    # ----------------------------------------------------------------------------------------------- call
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        reference: PIL.Image.Image,
+        pose_frames: Sequence[np.ndarray],
+        face_embedding: np.ndarray | torch.Tensor | None,
+        alpha: float = 1.0,
+        id_tokens: int | None = None,
+        mode: str = "ab",
+        num_inference_steps: int = 25,
+        min_guidance_scale: float = 3.0,
+        max_guidance_scale: float = 3.0,
+        fps_id: int = 6,
+        motion_bucket_id: int = 127,
+        noise_aug_strength: float = 0.02,
+        tile_frames: int = 16,
+        tile_overlap: int = 4,
+        decode_chunk_size: int = 4,
+        seed: int = 23123134,
+        callback: Callable[[int, int], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> DancePipelineOutput:
+        """Generate the dance.
+
+        reference: RGB PIL image (any size; resized to the skeleton canvas for the VAE latent).
+        pose_frames: T skeleton frames, each [H, W, 3] uint8 RGB (a sequence; indexed lazily per window).
+        face_embedding: [512] raw face embedding, or None to generate without the identity branch (baseline only).
+        alpha: identity weight of the identity sample; id_tokens: N identity tokens (1..num tokens; default all).
+        mode: "ab" (baseline + identity in one batch), "baseline" or "identity".
+        fps_id: the fps conditioning id (StableAnimator trained with 6); motion_bucket_id, noise_aug_strength: SVD's.
+        callback(step, total) runs after every denoising step; should_stop() is checked before every step.
+        """
+        # 1. Check inputs
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if face_embedding is None and mode != "baseline":
+            raise ValueError("no face embedding: only mode='baseline' can run without the identity branch")
+        num_frames = len(pose_frames)
+        if num_frames < 1:
+            raise ValueError("at least one pose frame is needed")
+        height, width = np.asarray(pose_frames[0]).shape[:2]
+        if height % 8 or width % 8:
+            raise ValueError(f"the canvas must be a multiple of 8 pixels, got {width}x{height}")
+        n_tokens = self.num_id_tokens if id_tokens is None else int(id_tokens)
+        if not 1 <= n_tokens <= self.num_id_tokens:
+            raise ValueError(f"id_tokens must be between 1 and {self.num_id_tokens}, got {n_tokens}")
+        device, dtype = self._execution_device, self.unet.dtype
+        generator = torch.Generator().manual_seed(int(seed))  # the one source of randomness (CPU: reproducible)
+        scheduler = EulerDiscreteScheduler.from_config(self.scheduler.config)  # per call: schedulers keep state
+        do_cfg = max_guidance_scale > 1.0
+        names = {"ab": ["baseline", "identity"], "baseline": ["baseline"], "identity": ["identity"]}[mode]
+        samples = len(names)
+        alphas = torch.tensor([0.0 if n == "baseline" else float(alpha) for n in names], device=device)  # [S]
+        timings: dict[str, float] = {}
+
+        # 2. Encode the reference: CLIP token, face tokens, reference latent
+        start = time.perf_counter()
+        clip = self.encode_clip(reference, device, dtype)  # [1, 1, C]
+        ref_latent = self.encode_reference_latent(reference, width, height, noise_aug_strength, generator,
+                                                  device, dtype)  # [1, 4, h, w]
+        if face_embedding is not None:
+            face = torch.as_tensor(np.asarray(face_embedding, dtype=np.float32)).reshape(1, -1)
+            id_tok = self.face_encoder(face.to(device=device, dtype=dtype), clip)[:, :n_tokens]  # [1, N, C]
+            cond = pack_conditioning(clip.expand(samples, -1, -1), id_tok.expand(samples, -1, -1), alphas)
+            uncond = pack_conditioning(torch.zeros_like(clip).expand(samples, -1, -1),
+                                       torch.zeros_like(id_tok).expand(samples, -1, -1), alphas)
+        else:
+            cond, uncond = clip.expand(samples, -1, -1), torch.zeros_like(clip).expand(samples, -1, -1)
+        encoder_states = torch.cat([uncond, cond]) if do_cfg else cond  # [2S or S, 1 (+ N + 1), C]
+        ref_latents = ref_latent.expand(samples, -1, -1, -1)  # [S, 4, h, w]
+        if do_cfg:
+            ref_latents = torch.cat([torch.zeros_like(ref_latents), ref_latents])  # [2S, 4, h, w]
+        added_time_ids = torch.tensor([[fps_id, motion_bucket_id, noise_aug_strength]], device=device, dtype=dtype)
+        added_time_ids = added_time_ids.repeat(encoder_states.shape[0], 1)  # [2S, 3]
+        timings["encode"] = time.perf_counter() - start
+
+        # 3. Initial noise: one tile of noise repeated along time, shared by every sample
+        scheduler.set_timesteps(num_inference_steps, device=device)
+        lat_shape = (1, min(tile_frames, num_frames), ref_latent.shape[1], height // 8, width // 8)
+        noise = torch.randn(lat_shape, generator=generator).to(device=device, dtype=torch.float32)
+        reps = math.ceil(num_frames / lat_shape[1])
+        latents = noise.repeat(1, reps, 1, 1, 1)[:, :num_frames].expand(samples, -1, -1, -1, -1).clone()
+        latents = latents * scheduler.init_noise_sigma  # [S, T, 4, h, w] float32
+        guidance = torch.linspace(min_guidance_scale, max_guidance_scale, num_frames, device=device)  # [T]
+        windows = temporal_windows(num_frames, tile_frames, tile_overlap)
+
+        # 4. Denoise: every step blends the windows' guided noise predictions, then one Euler step on all frames
+        start = time.perf_counter()
+        timesteps = scheduler.timesteps
+        for step, t in enumerate(self.progress_bar(timesteps)):
+            if should_stop is not None and should_stop():
+                raise GenerationCancelled("generation cancelled")
+            pred_sum = torch.zeros_like(latents)  # [S, T, 4, h, w]
+            weight_sum = torch.zeros(num_frames, device=device)  # [T]
+            for window in windows:
+                pred = self._predict_window(latents[:, window], t, scheduler, ref_latents, encoder_states,
+                                            added_time_ids, pose_frames, window, do_cfg, guidance[window])
+                weights = window_weights(len(window)).to(device)  # [F]
+                pred_sum[:, window] += pred * weights.view(1, -1, 1, 1, 1)
+                weight_sum[window] += weights
+            noise_pred = pred_sum / weight_sum.view(1, -1, 1, 1, 1)
+            latents = scheduler.step(noise_pred, t, latents).prev_sample
+            if callback is not None:
+                callback(step + 1, len(timesteps))
+        timings["denoise"] = time.perf_counter() - start
+
+        # 5. Decode in chunks
+        start = time.perf_counter()
+        videos = {name: self.decode(latents[s], decode_chunk_size) for s, name in enumerate(names)}
+        timings["decode"] = time.perf_counter() - start
+        self.maybe_free_model_hooks()
+        return DancePipelineOutput(videos=videos, alpha=float(alpha), id_tokens=n_tokens, seed=int(seed),
+                                   timings_s=timings)
+
+    def _predict_window(self, latents, t, scheduler, ref_latents, encoder_states, added_time_ids, pose_frames,
+                        window, do_cfg, guidance) -> torch.Tensor:
+        """Guided noise prediction for one window. latents [S, F, 4, h, w] -> [S, F, 4, h, w]"""
+        dtype = self.unet.dtype
+        frames = len(window)
+        model_in = scheduler.scale_model_input(latents, t)
+        if do_cfg:
+            model_in = torch.cat([model_in, model_in])  # [2S, F, 4, h, w]
+        ref = ref_latents[:, None].expand(-1, frames, -1, -1, -1)  # [2S, F, 4, h, w]
+        pose = self.encode_poses(pose_frames, window, latents.device, dtype)  # [F, C0, h, w]
+        pose = pose[None].expand(latents.shape[0], -1, -1, -1, -1)  # [S, F, C0, h, w]
+        if do_cfg:
+            pose = torch.cat([torch.zeros_like(pose), pose])  # the unconditional half gets no pose
+        # PoseConvIn adds the trailing channels after conv_in: [2S, F, 4 + 4 + C0, h, w]
+        unet_in = torch.cat([model_in.to(dtype), ref.to(dtype), pose], dim=2)
+        pred = self.unet(unet_in, t, encoder_hidden_states=encoder_states, added_time_ids=added_time_ids).sample
+        pred = pred.float()
+        if not do_cfg:
+            return pred
+        uncond, cond = pred.chunk(2)
+        return uncond + guidance.view(1, -1, 1, 1, 1) * (cond - uncond)
+
+    def decode(self, latents: torch.Tensor, chunk: int) -> np.ndarray:
+        """Latents of one video [T, 4, h, w] -> frames [T, H, W, 3] uint8, decoded ``chunk`` frames at a time."""
+        out = []
+        scale = self.vae.config.scaling_factor
+        for i in range(0, latents.shape[0], chunk):
+            z = latents[i : i + chunk].to(self.vae.dtype) / scale
+            images = self.vae.decode(z, num_frames=z.shape[0]).sample  # [n, 3, H, W] in [-1, 1]
+            images = ((images.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+            out.append(images.permute(0, 2, 3, 1).cpu().numpy())
+        return np.concatenate(out)
