@@ -13,7 +13,7 @@ import sys
 COMMANDS = {
     "face": ("dancegen.face", "detect the largest face in a photo, align and embed it"),
     "music": ("dancegen.music", "analyse tempo, beats and downbeats of a music file"),
-    "generate": ("dancegen.cli_generate", "photo + music -> baseline and identity dance videos"),
+    "generate": ("dancegen.studio", "photo + music -> baseline and identity dance videos"),
 }
 
 

@@ -1,0 +1,143 @@
+"""End to end on the tiny preset (CPU): photo + music files -> mp4s checked with a real decoder, report, CLI."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PIL import Image
+
+from audio_synth import synth_track
+from dancegen import video
+from dancegen.face import NoFaceError
+from dancegen.studio import DanceStudio, GenerationSettings, StudioConfig
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+PHOTO = ASSETS / "astronaut.png"
+FAST = dict(steps=2, fps=8.0)
+
+
+@pytest.fixture(scope="module")
+def music_file(tmp_path_factory):
+    samples, _, _ = synth_track(120, 4.0, sr=22050, style="drums", seed=1)
+    path = tmp_path_factory.mktemp("music") / "beat.wav"
+    sf.write(path, samples, 22050)
+    return path
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    return DanceStudio(StudioConfig(preset="tiny", output_root=str(tmp_path_factory.mktemp("outputs"))))
+
+
+@pytest.fixture(scope="module")
+def result(studio, music_file):
+    steps = []
+    res = studio.generate(PHOTO, music_file, GenerationSettings(alpha=1.5, id_tokens=3, seconds=3.0, **FAST),
+                          progress=lambda i, n: steps.append(i))
+    res.progress_steps = steps
+    return res
+
+
+def test_banner_says_untrained_tiny_on_cpu(studio):
+    banner = studio.banner()
+    assert "tiny" in banner and "untrained" in banner and "CPU" in banner
+
+
+def test_all_videos_are_h264_aac_with_matching_durations(result):
+    assert set(result.videos) == {"baseline", "identity", "side_by_side", "skeleton"}
+    for name, path in result.videos.items():
+        info = video.probe(path)
+        assert (info.video_codec, info.audio_codec, info.pix_fmt) == ("h264", "aac", "yuv420p"), name
+        assert info.fps == pytest.approx(8.0) and info.n_frames == 24, name
+        assert abs(info.audio_duration_s - info.duration_s) <= 1 / 8, name
+    base, both = video.probe(result.videos["baseline"]), video.probe(result.videos["side_by_side"])
+    assert (base.width, base.height) == (128, 128)
+    assert both.width >= 2 * base.width and both.height > base.height  # two halves plus the label bar
+
+
+def test_report_has_what_a_reviewer_needs(result):
+    report = json.loads((result.out_dir / "report.json").read_text())
+    assert report == result.report
+    for key in ("preset", "device", "alpha", "id_tokens", "seed", "fps", "frames", "seconds", "timings_s"):
+        assert key in report
+    assert (report["preset"], report["alpha"], report["id_tokens"], report["frames"]) == ("tiny", 1.5, 3, 24)
+    assert report["seconds"] == pytest.approx(3.0)
+    assert set(report["timings_s"]) == {"face", "music", "choreography", "encoding", "denoising", "decoding",
+                                        "muxing", "metrics"}
+    assert set(report["identity_similarity"]) == {"baseline", "identity"}
+    assert result.progress_steps == [1, 2]
+    assert not list(result.out_dir.glob(".partial-*"))
+
+
+def test_baseline_and_identity_differ_and_skeleton_matches_poses(result):
+    base, ident = video.frames_of(result.videos["baseline"]), video.frames_of(result.videos["identity"])
+    assert base.shape == ident.shape == (24, 128, 128, 3)
+    assert np.abs(base.astype(int) - ident.astype(int)).mean() > 1.0
+    skeleton = video.frames_of(result.videos["skeleton"])
+    assert skeleton.shape == (24, 128, 128, 3) and skeleton.max() > 100 and np.median(skeleton) < 10
+
+
+def test_no_face_refused_or_baseline_only(tmp_path, music_file):
+    blank = tmp_path / "wall.png"
+    Image.fromarray(np.tile(np.linspace(40, 200, 256, dtype=np.uint8)[:, None, None], (1, 256, 3))).save(blank)
+    refusing = DanceStudio(StudioConfig(preset="tiny", output_root=str(tmp_path / "a")))
+    with pytest.raises(NoFaceError, match="no face found"):
+        refusing.generate(blank, music_file, GenerationSettings(seconds=2.0, **FAST))
+    lenient = DanceStudio(StudioConfig(preset="tiny", on_no_face="baseline", output_root=str(tmp_path / "b")))
+    res = lenient.generate(blank, music_file, GenerationSettings(seconds=2.0, **FAST))
+    assert set(res.videos) == {"baseline", "skeleton"} and res.report["mode"] == "baseline"
+    assert any("no face" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(alpha=-1.0), "alpha"), (dict(id_tokens=9), "identity tokens"), (dict(size=(100, 128)), "multiples of 64"),
+    (dict(fps=0.0), "fps"), (dict(mode="both"), "mode"),
+])
+def test_bad_settings_are_clear_errors(studio, music_file, settings, message):
+    with pytest.raises(ValueError, match=message):
+        studio.generate(PHOTO, music_file, GenerationSettings(**settings))
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "dancegen", "generate", *map(str, args)], capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_cli_generate_writes_videos_and_report(tmp_path, music_file):
+    out = tmp_path / "out"
+    proc = run_cli("--photo", PHOTO, "--music", music_file, "--out", out, "--seconds", 2, "--fps", 4,
+                   "--steps", 1, "--alpha", 0.5, "--id-tokens", 2, "--seed", 11)
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name for p in out.iterdir()} == {"baseline.mp4", "identity.mp4", "side_by_side.mp4", "skeleton.mp4",
+                                               "report.json"}
+    report = json.loads((out / "report.json").read_text())
+    assert (report["alpha"], report["id_tokens"], report["seed"], report["fps"], report["frames"]) == (0.5, 2, 11,
+                                                                                                        4.0, 8)
+
+
+@pytest.mark.parametrize("case", ["missing photo", "not an image", "silent music", "no face", "bad alpha"])
+def test_cli_bad_input_one_line_exit_2_no_output(tmp_path, music_file, case):
+    photo, music, extra = PHOTO, music_file, []
+    if case == "missing photo":
+        photo = tmp_path / "nope.jpg"
+    elif case == "not an image":
+        photo = tmp_path / "notes.png"
+        photo.write_text("just text")
+    elif case == "silent music":
+        music = tmp_path / "silence.wav"
+        sf.write(music, np.zeros(22050 * 3, dtype=np.float32), 22050)
+    elif case == "no face":
+        photo = tmp_path / "wall.png"
+        Image.new("RGB", (200, 200), (90, 120, 150)).save(photo)
+    else:
+        extra = ["--alpha", "-3"]
+    out = tmp_path / "out"
+    proc = run_cli("--photo", photo, "--music", music, "--out", out, "--seconds", 2, "--steps", 1, *extra)
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert not out.exists()
