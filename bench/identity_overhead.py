@@ -1,0 +1,80 @@
+"""Cost of the identity branch in one UNet forward pass (CPU), measured side by side in one run.
+
+Three variants share the same weights and inputs:
+  stock     diffusers' own attention processors, CLIP token only (the plain SVD UNet)
+  alpha 0   our processors installed, identity tokens packed, alpha = 0 (branch skipped)
+  identity  our processors, alpha = 1 (identity attention + fusion in all spatial cross-attentions)
+Repetitions are interleaved (stock, alpha 0, identity, stock, ...) so machine noise hits all three alike; the
+median per variant and the ratios to stock are printed. Goal: identity <= 1.10 x stock.
+
+    python bench/identity_overhead.py [--reps 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from dataclasses import replace
+
+import torch
+from diffusers.models.attention_processor import AttnProcessor2_0
+
+from dancegen import models
+from dancegen.identity import pack_conditioning
+
+# A mid-size config: three cross-attention levels like SVD, widths scaled down so one pass takes ~1 s on 2 cores.
+MID = replace(models.PRESETS["tiny"], name="mid", unet=dict(
+    sample_size=32, in_channels=8, out_channels=4, block_out_channels=[96, 192, 384, 384], layers_per_block=2,
+    cross_attention_dim=256, num_attention_heads=[2, 4, 8, 8], transformer_layers_per_block=1,
+    addition_time_embed_dim=64, projection_class_embeddings_input_dim=192, num_frames=8,
+    down_block_types=["CrossAttnDownBlockSpatioTemporal"] * 3 + ["DownBlockSpatioTemporal"],
+    up_block_types=["UpBlockSpatioTemporal"] + ["CrossAttnUpBlockSpatioTemporal"] * 3))
+
+SETUPS = {"tiny": (models.PRESETS["tiny"], 2, 8, 16), "mid": (MID, 2, 8, 32)}  # preset, batch, frames, latent px
+
+
+def bench(name: str, reps: int) -> dict[str, float]:
+    preset, batch, frames, px = SETUPS[name]
+    unet, _ = models.build_unet(preset)
+    unet.eval().requires_grad_(False)
+    stock, _ = models.build_unet(preset)
+    stock.set_attn_processor(AttnProcessor2_0())
+    stock.load_state_dict({k: v for k, v in unet.state_dict().items() if ".processor." not in k})
+    stock.eval().requires_grad_(False)
+    dim = preset.unet["cross_attention_dim"]
+    g = torch.Generator().manual_seed(0)
+    sample = torch.randn(batch, frames, 8, px, px, generator=g)
+    clip, ids = torch.randn(batch, 1, dim, generator=g), torch.randn(batch, 4, dim, generator=g)
+    added = torch.tensor([[6.0, 127.0, 0.02]]).repeat(batch, 1)
+    variants = {
+        "stock": (stock, clip),
+        "alpha 0": (unet, pack_conditioning(clip, ids, 0.0)),
+        "identity": (unet, pack_conditioning(clip, ids, 1.0)),
+    }
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    with torch.no_grad():
+        for model, ehs in variants.values():  # warm-up
+            model(sample, 10.0, ehs, added)
+        for _ in range(reps):
+            for key, (model, ehs) in variants.items():
+                start = time.perf_counter()
+                model(sample, 10.0, ehs, added)
+                times[key].append(time.perf_counter() - start)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=7)
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
+    print(f"{'config':<6} {'stock s':>9} {'alpha0 s':>9} {'ident s':>9} {'alpha0/stock':>13} {'ident/stock':>12}")
+    for name in SETUPS:
+        m = bench(name, args.reps)
+        print(f"{name:<6} {m['stock']:>9.4f} {m['alpha 0']:>9.4f} {m['identity']:>9.4f} "
+              f"{m['alpha 0'] / m['stock']:>13.3f} {m['identity'] / m['stock']:>12.3f}")
+
+
+if __name__ == "__main__":
+    main()
