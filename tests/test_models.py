@@ -162,3 +162,9 @@ def test_pose_net_shapes_and_conv_in_residual():
     with torch.no_grad():
         assert torch.equal(wrapped(x), conv(x))
         assert torch.allclose(wrapped(torch.cat([x, feats], 1)), conv(x) + feats)
+
+
+def test_download_without_network_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(models.WeightsError, match="could not download weights from the hub"):
+        models.resolve_weights(None, download=True, cache_dir=tmp_path)
