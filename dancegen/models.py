@@ -226,6 +226,7 @@ class WeightPaths:
     pose_net: Path  # Animation/pose_net.pth
     svd: Path  # folder with vae/, image_encoder/, scheduler/
     antelopev2: Path | None  # folder with scrfd_10g_bnkps.onnx and glintr100.onnx, if found
+    dwpose: Path | None = None  # folder with yolox_l.onnx and dw-ll_ucoco_384.onnx (body keypoints), if found
 
 
 def resolve_weights(weights_dir: str | Path | None = None, download: bool = False,
@@ -244,7 +245,9 @@ def resolve_weights(weights_dir: str | Path | None = None, download: bool = Fals
                     if (p / "vae").is_dir()), root / "SVD" / "stable-video-diffusion-img2vid-xt")
         antelope = next((p for p in (root / "antelopev2", root / "models" / "antelopev2", root.parent / "models" /
                                      "antelopev2") if p.is_dir()), None)
-        paths = WeightPaths(*(root / CHECKPOINT_FILES[k] for k in ("unet", "face_encoder", "pose_net")), svd, antelope)
+        dwpose = root / "DWPose" if (root / "DWPose").is_dir() else None
+        paths = WeightPaths(*(root / CHECKPOINT_FILES[k] for k in ("unet", "face_encoder", "pose_net")), svd, antelope,
+                            dwpose)
     elif download:
         paths = _download_weights(cache_dir)
     else:
@@ -264,15 +267,16 @@ def _download_weights(cache_dir: str | Path | None) -> WeightPaths:
     try:
         files = {k: Path(hf_hub_download(STABLEANIMATOR_REPO, f, cache_dir=cache_dir))
                  for k, f in CHECKPOINT_FILES.items()}
-        antelope = Path(snapshot_download(STABLEANIMATOR_REPO, allow_patterns=["antelopev2/*.onnx"],
-                                          cache_dir=cache_dir)) / "antelopev2"
+        extras = Path(snapshot_download(STABLEANIMATOR_REPO, allow_patterns=["antelopev2/*.onnx", "DWPose/*.onnx"],
+                                        cache_dir=cache_dir))
         svd = Path(snapshot_download(SVD_REPO, cache_dir=cache_dir, allow_patterns=[
             "scheduler/*", "vae/config.json", "vae/diffusion_pytorch_model.fp16.safetensors",
             "image_encoder/config.json", "image_encoder/model.fp16.safetensors"]))
     except Exception as exc:  # offline, gated repo without a token, ...
         raise WeightsError(f"could not download weights from the hub: {type(exc).__name__}: {exc}") from exc
+    antelope, dwpose = extras / "antelopev2", extras / "DWPose"
     return WeightPaths(files["unet"], files["face_encoder"], files["pose_net"], svd,
-                       antelope if antelope.is_dir() else None)
+                       antelope if antelope.is_dir() else None, dwpose if dwpose.is_dir() else None)
 
 
 def load_stableanimator(paths: WeightPaths, device: str | torch.device = "cuda",

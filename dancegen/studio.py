@@ -32,7 +32,8 @@ import torch
 
 from . import music as music_mod
 from . import video
-from .choreo import BodyLayout, ProceduralChoreographer, body_from_face
+from .body import BodyDetector, BodyDetectorConfig
+from .choreo import BodyLayout, ProceduralChoreographer, body_from_face, body_from_keypoints
 from .face import FaceAnalyser, FaceAnalyserConfig, FaceError, FaceResult, NoFaceError, load_photo, require_antelopev2
 from .metrics import identity_similarity
 from .models import WeightsError, build, get_preset, load_stableanimator, resolve_weights
@@ -118,6 +119,7 @@ class DanceStudio:
                      else ("CPUExecutionProvider",))
         # Offline face models: the face-crop preview and the identity metrics, for every preset.
         self.preview_faces = FaceAnalyser(FaceAnalyserConfig(source="offline"))
+        self.body_detector: BodyDetector | None = None  # DWPose, when its weights are there (real path)
         if self.preset.trained:
             paths = resolve_weights(config.weights_dir, download=config.download)
             models = load_stableanimator(paths, self.device, self.dtype)
@@ -127,6 +129,10 @@ class DanceStudio:
             # The trained face encoder only understands antelopev2 (glintr100) embeddings.
             self.identity_faces = FaceAnalyser(FaceAnalyserConfig(source="antelopev2", model_dir=str(paths.antelopev2),
                                                                   providers=providers))
+            if paths.dwpose is not None:
+                self.body_detector = BodyDetector.from_folder(paths.dwpose, BodyDetectorConfig(providers=providers))
+            else:
+                self.warnings.append("DWPose weights not found: the dancer is placed from the face box alone")
             if self.device.type == "cpu":
                 self.warnings.append("the full-size model is running on the CPU: expect hours per video")
         else:
@@ -192,11 +198,16 @@ class DanceStudio:
                 self._music_cache.popitem(last=False)
         return analysis
 
-    def body_layout(self, face: FaceResult | None, image_size: tuple[int, int], size: tuple[int, int]) -> BodyLayout:
-        """Frame-0 body placed on the person in the photo (from the face box), or a centred one without a face."""
+    def body_layout(self, face: FaceResult | None, image: PIL.Image.Image, size: tuple[int, int]) -> BodyLayout:
+        """Frame-0 body placed on the person in the photo: from DWPose keypoints when the detector is loaded and
+        sees enough of the body, else from the face box, else (no face) a body standing in the middle."""
+        if self.body_detector is not None:
+            body = self.body_detector.detect(np.asarray(image))
+            if body is not None and int((body.scores > 0.3).sum()) >= 8:
+                return body_from_keypoints(body.keypoints, body.scores, image.size, size)
         if face is not None:
             return body_from_face(face.largest.bbox, face.image_size, size)
-        w, h = image_size
+        w, h = image.size
         side = min(w, h) / 9  # a face box of a person standing in the middle of the photo
         return body_from_face((w / 2 - side / 2, h * 0.06, w / 2 + side / 2, h * 0.06 + side * 1.2), image_size, size)
 
@@ -215,7 +226,7 @@ class DanceStudio:
         image = load_photo(photo)
         face = self._face_or_none(image, [])
         music = self.analyse_music(music_path, settings.music_offset_s, settings.seconds)
-        poses = self.choreograph(music, self.body_layout(face, image.size, size), settings.fps, settings.seed)
+        poses = self.choreograph(music, self.body_layout(face, image, size), settings.fps, settings.seed)
         out_dir = self.outputs.create()
         return self.write_skeleton_video(poses, size, settings.fps, music, out_dir / "skeleton.mp4")
 
@@ -287,7 +298,7 @@ class DanceStudio:
         lap("music")
 
         # 3. Choreography, aligned to the person in the photo
-        body = self.body_layout(face, image.size, size)
+        body = self.body_layout(face, image, size)
         warnings += list(body.notices)
         poses = self.choreograph(music, body, settings.fps, settings.seed)  # [T, 18, 2]
         skeletons = SkeletonFrames(poses, *size)
