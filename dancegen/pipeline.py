@@ -131,6 +131,7 @@ class DancePipeline(DiffusionPipeline):
         tile_frames: int = 16,
         tile_overlap: int = 4,
         decode_chunk_size: int = 4,
+        unet_batch_size: int | None = None,
         seed: int = 23123134,
         callback: Callable[[int, int], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
@@ -143,6 +144,8 @@ class DancePipeline(DiffusionPipeline):
         alpha: identity weight of the identity sample; id_tokens: N identity tokens (1..num tokens; default all).
         mode: "ab" (baseline + identity in one batch), "baseline" or "identity".
         fps_id: the fps conditioning id (StableAnimator trained with 6); motion_bucket_id, noise_aug_strength: SVD's.
+        unet_batch_size: most samples per UNet call (None: the whole guided A/B batch of 4 at once); 1 or 2 trades
+            speed for memory on small GPUs.
         callback(step, total) runs after every denoising step; should_stop() is checked before every step.
         """
         # 1. Check inputs
@@ -209,7 +212,8 @@ class DancePipeline(DiffusionPipeline):
             weight_sum = torch.zeros(num_frames, device=device)  # [T]
             for window in windows:
                 pred = self._predict_window(latents[:, window], t, scheduler, ref_latents, encoder_states,
-                                            added_time_ids, pose_frames, window, do_cfg, guidance[window])
+                                            added_time_ids, pose_frames, window, do_cfg, guidance[window],
+                                            unet_batch_size)
                 weights = window_weights(len(window)).to(device)  # [F]
                 pred_sum[:, window] += pred * weights.view(1, -1, 1, 1, 1)
                 weight_sum[window] += weights
@@ -228,7 +232,7 @@ class DancePipeline(DiffusionPipeline):
                                    timings_s=timings)
 
     def _predict_window(self, latents, t, scheduler, ref_latents, encoder_states, added_time_ids, pose_frames,
-                        window, do_cfg, guidance) -> torch.Tensor:
+                        window, do_cfg, guidance, unet_batch_size=None) -> torch.Tensor:
         """Guided noise prediction for one window. latents [S, F, 4, h, w] -> [S, F, 4, h, w]"""
         dtype = self.unet.dtype
         frames = len(window)
@@ -242,8 +246,12 @@ class DancePipeline(DiffusionPipeline):
             pose = torch.cat([torch.zeros_like(pose), pose])  # the unconditional half gets no pose
         # PoseConvIn adds the trailing channels after conv_in: [2S, F, 4 + 4 + C0, h, w]
         unet_in = torch.cat([model_in.to(dtype), ref.to(dtype), pose], dim=2)
-        pred = self.unet(unet_in, t, encoder_hidden_states=encoder_states, added_time_ids=added_time_ids).sample
-        pred = pred.float()
+        step = unet_batch_size or unet_in.shape[0]
+        pred = torch.cat([
+            self.unet(unet_in[i : i + step], t, encoder_hidden_states=encoder_states[i : i + step],
+                      added_time_ids=added_time_ids[i : i + step]).sample
+            for i in range(0, unet_in.shape[0], step)
+        ]).float()  # [2S, F, 4, h, w]
         if not do_cfg:
             return pred
         uncond, cond = pred.chunk(2)

@@ -52,6 +52,7 @@ class StudioConfig:
     download: bool = False  # fetch the weights from the hub when no folder is given (e.g. on a Space)
     device: str | None = None  # "cuda" or "cpu"; None: CUDA when available
     cpu_offload: bool = False  # diffusers' model CPU offload, for GPUs with little memory
+    unet_batch_size: int | None = None  # samples per UNet call (None: all 4 of a guided A/B step; 1 saves memory)
     max_music_s: float = 60.0  # longest music segment turned into one video (longer music is trimmed)
     on_no_face: str = "refuse"  # no face in the photo: "refuse", or "baseline" (no identity branch, with a warning)
     output_root: str | None = None  # parent of the per-request folders (None: the system temp folder)
@@ -311,7 +312,8 @@ class DanceStudio:
             image, skeletons, embedding, alpha=settings.alpha, id_tokens=settings.id_tokens, mode=mode,
             num_inference_steps=steps, min_guidance_scale=guidance, max_guidance_scale=guidance,
             tile_frames=self.preset.tile_frames, tile_overlap=self.preset.tile_overlap,
-            decode_chunk_size=self.preset.decode_chunk, seed=settings.seed, callback=progress, should_stop=should_stop)
+            decode_chunk_size=self.preset.decode_chunk, unet_batch_size=self.config.unet_batch_size, seed=settings.seed,
+            callback=progress, should_stop=should_stop)
         for stage, key in (("encode", "encoding"), ("denoise", "denoising"), ("decode", "decoding")):
             timings[key] = round(output.timings_s[stage], 3)
         clock = time.perf_counter()

@@ -71,6 +71,14 @@ def test_identity_mode_with_alpha_zero_is_the_baseline_exactly(pipe, inputs):
     assert np.array_equal(off, base) and np.array_equal(base, no_face)
 
 
+def test_smaller_unet_batches_give_the_same_video(pipe, inputs):
+    reference, poses, face = inputs
+    whole = pipe(reference, poses[:8], face, seed=4, **FAST).videos
+    split = pipe(reference, poses[:8], face, seed=4, unet_batch_size=1, **FAST).videos
+    for name in whole:
+        assert np.abs(whole[name].astype(int) - split[name].astype(int)).max() <= 1
+
+
 def test_token_count_and_alpha_change_the_identity_video(pipe, inputs):
     reference, poses, face = inputs
     n1 = pipe(reference, poses, face, mode="identity", id_tokens=1, seed=2, **FAST).videos["identity"]
