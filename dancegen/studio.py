@@ -210,7 +210,7 @@ class DanceStudio:
             return body_from_face(face.largest.bbox, face.image_size, size)
         w, h = image.size
         side = min(w, h) / 9  # a face box of a person standing in the middle of the photo
-        return body_from_face((w / 2 - side / 2, h * 0.06, w / 2 + side / 2, h * 0.06 + side * 1.2), image_size, size)
+        return body_from_face((w / 2 - side / 2, h * 0.06, w / 2 + side / 2, h * 0.06 + side * 1.2), image.size, size)
 
     def choreograph(self, music: music_mod.MusicAnalysis, body: BodyLayout, fps: float, seed: int) -> np.ndarray:
         """Poses [T, 18, 2] on the canvas, T = round(duration * fps)."""
