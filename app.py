@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="generation jobs running at once; the rest queue [DANCEGEN_CONCURRENCY, default 1]")
     p.add_argument("--max-music-s", type=float, default=_default(_env_number("DANCEGEN_MAX_MUSIC_S", float), 60.0),
                    help="longest music used for one video, seconds; longer music is trimmed [DANCEGEN_MAX_MUSIC_S]")
+    p.add_argument("--unet-batch", type=int, default=_env_number("DANCEGEN_UNET_BATCH", int),
+                   help="samples per UNet call (default all 4 of an A/B step; 1 or 2 for small GPUs) "
+                        "[DANCEGEN_UNET_BATCH]")
     return p
 
 
@@ -75,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     # On a Space the trained weights come from the hub unless a folder was given.
     download = args.download or (on_space and args.preset == "stableanimator" and args.weights is None)
     config = StudioConfig(preset=args.preset, weights_dir=args.weights, download=download, device=args.device,
-                          max_music_s=args.max_music_s)
+                          max_music_s=args.max_music_s, unet_batch_size=args.unet_batch, progress_bar=False)
     try:
         studio = DanceStudio(config)
     except ValueError as exc:  # WeightsError, FaceModelError, no CUDA, bad settings

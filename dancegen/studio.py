@@ -58,6 +58,7 @@ class StudioConfig:
     output_root: str | None = None  # parent of the per-request folders (None: the system temp folder)
     output_max_age_s: float = 3600.0  # request folders older than this are deleted when a new one is made
     seed: int = 0  # seed of the tiny preset's random weights
+    progress_bar: bool = True  # tqdm bar per denoising step on stderr (the app shows its own)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ class DanceStudio:
             self.identity_faces = self.preview_faces
         self.models = models
         self.pipe = DancePipeline.from_models(models)
+        self.pipe.set_progress_bar_config(disable=not config.progress_bar)
         if config.cpu_offload and self.device.type == "cuda":
             self.pipe.enable_model_cpu_offload()
         self.choreographer = ProceduralChoreographer()
@@ -158,7 +160,15 @@ class DanceStudio:
     def describe(self) -> dict:
         return {"preset": self.preset.name, "trained": self.preset.trained, "label": self.preset.label,
                 "weights": self.models.weights, "device": str(self.device), "dtype": str(self.dtype).split(".")[-1],
-                "gpu": torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else None}
+                "gpu": self._gpu_name()}
+
+    def _gpu_name(self) -> str | None:
+        if self.device.type != "cuda":
+            return None
+        try:  # on ZeroGPU the device only exists inside a GPU slot
+            return torch.cuda.get_device_name(self.device)
+        except RuntimeError:
+            return "CUDA GPU"
 
     def banner(self) -> str:
         d = self.describe()
