@@ -259,11 +259,13 @@ class DancePipeline(DiffusionPipeline):
 
     def decode(self, latents: torch.Tensor, chunk: int) -> np.ndarray:
         """Latents of one video [T, 4, h, w] -> frames [T, H, W, 3] uint8, decoded ``chunk`` frames at a time."""
-        out = []
         scale = self.vae.config.scaling_factor
+        frames = None  # filled in place: no list of chunks and no concatenated copy
         for i in range(0, latents.shape[0], chunk):
             z = latents[i : i + chunk].to(self.vae.dtype) / scale
             images = self.vae.decode(z, num_frames=z.shape[0]).sample  # [n, 3, H, W] in [-1, 1]
-            images = ((images.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
-            out.append(images.permute(0, 2, 3, 1).cpu().numpy())
-        return np.concatenate(out)
+            images = ((images.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+            if frames is None:
+                frames = np.empty((latents.shape[0], *images.shape[1:]), dtype=np.uint8)  # [T, H, W, 3]
+            frames[i : i + len(images)] = images.cpu().numpy()
+        return frames
