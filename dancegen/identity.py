@@ -41,14 +41,14 @@ def fuse(h: torch.Tensor, i: torch.Tensor, alpha: float | torch.Tensor, eps: flo
     h, i: [B, L, C]. Statistics are per sample over L and C together; std is torch.std's default (unbiased).
     alpha: a float, or a [B] tensor (per-sample weight). eps is added to std_i only.
     """
-    mean_h = h.mean(dim=(1, 2), keepdim=True)  # [B, 1, 1]
-    std_h = h.std(dim=(1, 2), keepdim=True)
-    mean_i = i.mean(dim=(1, 2), keepdim=True)
-    std_i = i.std(dim=(1, 2), keepdim=True)
-    i_matched = (i - mean_i) * std_h / (std_i + eps) + mean_h  # [B, L, C]
+    std_h, mean_h = torch.std_mean(h, dim=(1, 2), keepdim=True)  # [B, 1, 1] each
+    std_i, mean_i = torch.std_mean(i, dim=(1, 2), keepdim=True)
+    scale = std_h / (std_i + eps)  # [B, 1, 1]
     if torch.is_tensor(alpha):
         alpha = alpha.to(h.dtype).reshape(-1, 1, 1)  # [B, 1, 1]
-    return h + alpha * i_matched
+    # h + alpha * ((i - mean_i) * scale + mean_h), with the per-sample factors folded first so the full-size
+    # tensors are touched three times; i is centred before scaling (no cancellation when std_i is tiny).
+    return torch.addcmul(h + alpha * mean_h, i - mean_i, alpha * scale)  # [B, L, C]
 
 
 def pack_conditioning(
