@@ -38,7 +38,7 @@ from .face import FaceAnalyser, FaceAnalyserConfig, FaceError, FaceResult, NoFac
 from .metrics import identity_similarity
 from .models import WeightsError, build, get_preset, load_stableanimator, resolve_weights
 from .pipeline import DancePipeline, GenerationCancelled
-from .skeleton import render_pose
+from .skeleton import render_whole_body
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,10 @@ class GenerationResult:
 
 
 class SkeletonFrames(Sequence):
-    """Skeleton images rendered on demand (so a long video never holds all of them). Item: [H, W, 3] uint8."""
+    """Skeleton images rendered on demand (so a long video never holds all of them). Item: [H, W, 3] uint8.
+
+    Body, hands and face, as StableAnimator's DWPose training skeletons (hands and face synthesised from the body).
+    """
 
     def __init__(self, poses: np.ndarray, width: int, height: int):
         self.poses, self.width, self.height = poses, width, height  # poses: [T, 18, 2] canvas px
@@ -94,7 +97,7 @@ class SkeletonFrames(Sequence):
         return len(self.poses)
 
     def __getitem__(self, index: int) -> np.ndarray:
-        return render_pose(self.poses[index], self.width, self.height)
+        return render_whole_body(self.poses[index], self.width, self.height)
 
 
 def pick_device(requested: str | None) -> torch.device:
