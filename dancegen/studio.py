@@ -34,7 +34,7 @@ from . import music as music_mod
 from . import video
 from .body import BodyDetector, BodyDetectorConfig
 from .choreo import BodyLayout, ProceduralChoreographer, body_from_face, body_from_keypoints
-from .face import FaceAnalyser, FaceAnalyserConfig, FaceError, FaceResult, NoFaceError, load_photo, require_antelopev2
+from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, NoFaceError, load_photo, require_antelopev2
 from .metrics import identity_similarity
 from .models import WeightsError, build, get_preset, load_stableanimator, resolve_weights
 from .pipeline import DancePipeline, GenerationCancelled

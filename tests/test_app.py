@@ -7,7 +7,6 @@ import base64
 import json
 import pickle
 import re
-import socket
 import subprocess
 import sys
 import types
@@ -26,6 +25,7 @@ from dancegen.studio import DanceStudio, GenerationSettings, StudioConfig
 from dancegen.video import probe
 
 sys.path.insert(0, str(Path(__file__).parent))
+from app_server import serving  # noqa: E402
 from audio_synth import synth_track, write_wav  # noqa: E402
 
 pytestmark = [  # Gradio's own queue code trips pandas 3 deprecations when it serialises plot data.
@@ -363,21 +363,10 @@ def test_build_ui_queues_one_generation_at_a_time_by_default(studio):
         assert fns["face_preview"].concurrency_id == fns["music_summary"].concurrency_id == "preview"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(studio):
-    config = ui.UIConfig(default_seconds=3)
-    demo = ui.build_ui(studio, config)
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                **ui.launch_kwargs(studio, config))
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    with serving(studio, ui.UIConfig(default_seconds=3)) as url:
+        yield url
 
 
 def test_example_client_runs_against_the_app(server):

@@ -7,7 +7,7 @@ Screenshots are saved under test-artifacts/ (gitignored). Skipped only when /usr
 
 from __future__ import annotations
 
-import socket
+import contextlib
 import sys
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from dancegen import ui_text as T
 from dancegen.studio import DanceStudio, StudioConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
+from app_server import serving  # noqa: E402
 from audio_synth import synth_track, write_wav  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,22 +51,26 @@ PLAYS_JS = """async (id) => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def page_url(tmp_path_factory):
     studio = DanceStudio(StudioConfig(output_root=str(tmp_path_factory.mktemp("outputs"))))
-    config = ui.UIConfig(default_seconds=3)  # 3 s of music preselected: a short run
-    demo = ui.build_ui(studio, config)
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                **ui.launch_kwargs(studio, config))
-    yield f"http://127.0.0.1:{port}/", studio
-    demo.close()
+    with serving(studio, ui.UIConfig(default_seconds=3)) as url:  # 3 s of music preselected: a short run
+        yield url, studio
+
+
+@contextlib.contextmanager
+def chromium_page(url: str):
+    """Debian's chromium on the app's page (loaded), closed afterwards. Yields (playwright.sync_api, page)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(url, wait_until="domcontentloaded")
+            page.wait_for_selector("#generate", timeout=30_000)
+            yield sync_api, page
+        finally:
+            browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -78,96 +83,72 @@ def music_file(tmp_path_factory) -> Path:
 
 @pytest.mark.timeout(180)
 def test_upload_generate_and_play_in_chromium(page_url, music_file):
-    sync_api = pytest.importorskip("playwright.sync_api")
     url, studio = page_url
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.goto(url, wait_until="domcontentloaded")
-            page.wait_for_selector("#generate", timeout=30_000)
-            assert "tiny preset" in page.inner_text("#banner") and "CPU" in page.inner_text("#banner")
+    with chromium_page(url) as (sync_api, page):
+        assert "tiny preset" in page.inner_text("#banner") and "CPU" in page.inner_text("#banner")
 
-            # photo -> face crop preview
-            page.locator("#photo input[type=file]").set_input_files(str(REPO / "assets" / "astronaut.png"))
-            page.wait_for_selector("#face img", timeout=30_000)
-            sync_api.expect(page.locator("#face-text")).to_contain_text("1 face found", timeout=10_000)
+        # photo -> face crop preview
+        page.locator("#photo input[type=file]").set_input_files(str(REPO / "assets" / "astronaut.png"))
+        page.wait_for_selector("#face img", timeout=30_000)
+        sync_api.expect(page.locator("#face-text")).to_contain_text("1 face found", timeout=10_000)
 
-            # music -> tempo, beats, plot and the skeleton preview
-            page.locator("#music input[type=file]").set_input_files(str(music_file))
-            sync_api.expect(page.locator("#music-text")).to_contain_text("Tempo", timeout=60_000)
-            page.wait_for_selector("#skeleton video", timeout=60_000)
+        # music -> tempo, beats, plot and the skeleton preview
+        page.locator("#music input[type=file]").set_input_files(str(music_file))
+        sync_api.expect(page.locator("#music-text")).to_contain_text("Tempo", timeout=60_000)
+        page.wait_for_selector("#skeleton video", timeout=60_000)
 
-            # one denoising step, set through the Advanced accordion
-            page.get_by_text(T.ADVANCED_LABEL, exact=True).click()
-            steps = page.locator("#steps input[type=number]")
-            steps.fill("1")
-            steps.press("Enter")
+        # one denoising step, set through the Advanced accordion
+        page.get_by_text(T.ADVANCED_LABEL, exact=True).click()
+        steps = page.locator("#steps input[type=number]")
+        steps.fill("1")
+        steps.press("Enter")
 
-            page.click("#generate")
-            page.wait_for_selector("#baseline video", timeout=150_000)
-            page.wait_for_selector("#identity video", timeout=30_000)
-            sync_api.expect(page.locator("#notes")).to_contain_text("denoising steps: 1", timeout=30_000)
-            sync_api.expect(page.locator("#status")).to_contain_text(T.STATUS_READY, timeout=30_000)
-            assert page.locator("#generate").is_enabled() and page.locator("#stop").is_disabled()
+        page.click("#generate")
+        page.wait_for_selector("#baseline video", timeout=150_000)
+        page.wait_for_selector("#identity video", timeout=30_000)
+        sync_api.expect(page.locator("#notes")).to_contain_text("denoising steps: 1", timeout=30_000)
+        sync_api.expect(page.locator("#status")).to_contain_text(T.STATUS_READY, timeout=30_000)
+        assert page.locator("#generate").is_enabled() and page.locator("#stop").is_disabled()
 
-            for video in ("baseline", "identity"):
-                state = page.evaluate(PLAYS_JS, video)
-                assert state["duration"] > 2.5, (video, state)  # 3 s of music
-                assert state["advanced"] or state["readyState"] >= 2, (video, state)
-            assert page.locator("#download a").count() >= 1  # the side-by-side mp4 to download
-            page.screenshot(path=str(ARTIFACTS / "app-desktop.png"), full_page=True)
+        for video in ("baseline", "identity"):
+            state = page.evaluate(PLAYS_JS, video)
+            assert state["duration"] > 2.5, (video, state)  # 3 s of music
+            assert state["advanced"] or state["readyState"] >= 2, (video, state)
+        assert page.locator("#download a").count() >= 1  # the side-by-side mp4 to download
+        page.screenshot(path=str(ARTIFACTS / "app-desktop.png"), full_page=True)
 
-            # phone width: the columns stack and nothing scrolls sideways
-            page.set_viewport_size({"width": 390, "height": 844})
-            page.wait_for_timeout(300)
-            assert page.evaluate("document.documentElement.scrollWidth") <= 392
-            photo_box, generate_box = page.locator("#photo").bounding_box(), page.locator("#generate").bounding_box()
-            assert generate_box["y"] > photo_box["y"] + photo_box["height"]
-            page.screenshot(path=str(ARTIFACTS / "app-phone.png"), full_page=True)
-        finally:
-            browser.close()
+        # phone width: the columns stack and nothing scrolls sideways
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 392
+        photo_box, generate_box = page.locator("#photo").bounding_box(), page.locator("#generate").bounding_box()
+        assert generate_box["y"] > photo_box["y"] + photo_box["height"]
+        page.screenshot(path=str(ARTIFACTS / "app-phone.png"), full_page=True)
 
 
 @pytest.mark.timeout(120)
 def test_example_fills_the_inputs_and_previews(page_url):
-    sync_api = pytest.importorskip("playwright.sync_api")
     url, _ = page_url
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.goto(url, wait_until="domcontentloaded")
-            page.wait_for_selector("#generate", timeout=30_000)
-            page.get_by_text("sample_music.wav").click()  # the example row
-            sync_api.expect(page.locator("#face-text")).to_contain_text("1 face found", timeout=30_000)
-            sync_api.expect(page.locator("#music-text")).to_contain_text("Tempo", timeout=60_000)
-            page.wait_for_selector("#skeleton video", timeout=60_000)
-        finally:
-            browser.close()
+    with chromium_page(url) as (sync_api, page):
+        page.get_by_text("sample_music.wav").click()  # the example row
+        sync_api.expect(page.locator("#face-text")).to_contain_text("1 face found", timeout=30_000)
+        sync_api.expect(page.locator("#music-text")).to_contain_text("Tempo", timeout=60_000)
+        page.wait_for_selector("#skeleton video", timeout=60_000)
 
 
 @pytest.mark.timeout(120)
 def test_bad_uploads_get_a_message_in_the_page(page_url, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
     url, _ = page_url
     too_big = tmp_path / "huge.png"
     too_big.write_bytes(bytes(21 * 1024 * 1024))  # over the 20 MB upload limit
     ramp = np.linspace(0, 255, 256, dtype=np.uint8)
     no_face = tmp_path / "gradient.png"
     PIL.Image.fromarray(np.stack([np.tile(ramp, (256, 1))] * 3, axis=-1)).save(no_face)  # [256, 256, 3], no face
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.goto(url, wait_until="domcontentloaded")
-            page.wait_for_selector("#generate", timeout=30_000)
-            page.locator("#photo input[type=file]").set_input_files(str(too_big))
-            sync_api.expect(page.get_by_text("exceed the maximum allowed size of 20")).to_be_visible(timeout=15_000)
-            page.locator("#photo input[type=file]").set_input_files(str(no_face))
-            sync_api.expect(page.locator("#face-text")).to_contain_text("No face found in the reference photo",
-                                                                        timeout=30_000)
-            assert page.locator("#face img").count() == 0
-        finally:
-            browser.close()
+    with chromium_page(url) as (sync_api, page):
+        page.locator("#photo input[type=file]").set_input_files(str(too_big))
+        sync_api.expect(page.get_by_text("exceed the maximum allowed size of 20")).to_be_visible(timeout=15_000)
+        page.locator("#photo input[type=file]").set_input_files(str(no_face))
+        sync_api.expect(page.locator("#face-text")).to_contain_text("No face found in the reference photo",
+                                                                    timeout=30_000)
+        assert page.locator("#face img").count() == 0
