@@ -132,6 +132,7 @@ class DancePipeline(DiffusionPipeline):
         tile_overlap: int = 4,
         decode_chunk_size: int = 4,
         unet_batch_size: int | None = None,
+        pose_cache_mb: float = 512.0,
         seed: int = 23123134,
         callback: Callable[[int, int], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
@@ -144,6 +145,9 @@ class DancePipeline(DiffusionPipeline):
         alpha: identity weight of the identity sample; id_tokens: N identity tokens (1..num tokens; default all).
         mode: "ab" (baseline + identity in one batch), "baseline" or "identity".
         fps_id: the fps conditioning id (StableAnimator trained with 6); motion_bucket_id, noise_aug_strength: SVD's.
+        pose_cache_mb: pose features of all frames are computed once and kept when they fit in this many MiB
+            (skeleton rendering + pose net then run once, not at every step); longer videos recompute them per
+            window, so memory stays bounded.
         unet_batch_size: most samples per UNet call (None: the whole guided A/B batch of 4 at once); 1 or 2 trades
             speed for memory on small GPUs.
         callback(step, total) runs after every denoising step; should_stop() is checked before every step.
@@ -171,7 +175,7 @@ class DancePipeline(DiffusionPipeline):
         alphas = torch.tensor([0.0 if n == "baseline" else float(alpha) for n in names], device=device)  # [S]
         timings: dict[str, float] = {}
 
-        # 2. Encode the reference: CLIP token, face tokens, reference latent
+        # 2. Encode the reference (CLIP token, face tokens, reference latent) and, within budget, all poses
         start = time.perf_counter()
         clip = self.encode_clip(reference, device, dtype)  # [1, 1, C]
         ref_latent = self.encode_reference_latent(reference, width, height, noise_aug_strength, generator,
@@ -190,6 +194,7 @@ class DancePipeline(DiffusionPipeline):
             ref_latents = torch.cat([torch.zeros_like(ref_latents), ref_latents])  # [2S, 4, h, w]
         added_time_ids = torch.tensor([[fps_id, motion_bucket_id, noise_aug_strength]], device=device, dtype=dtype)
         added_time_ids = added_time_ids.repeat(encoder_states.shape[0], 1)  # [2S, 3]
+        pose_cache = self._pose_cache(pose_frames, tile_frames, pose_cache_mb, ref_latent, device, dtype)
         timings["encode"] = time.perf_counter() - start
 
         # 3. Initial noise: one tile of noise repeated along time, shared by every sample
@@ -213,7 +218,7 @@ class DancePipeline(DiffusionPipeline):
             for window in windows:
                 pred = self._predict_window(latents[:, window], t, scheduler, ref_latents, encoder_states,
                                             added_time_ids, pose_frames, window, do_cfg, guidance[window],
-                                            unet_batch_size)
+                                            unet_batch_size, pose_cache)
                 weights = window_weights(len(window)).to(device)  # [F]
                 pred_sum[:, window] += pred * weights.view(1, -1, 1, 1, 1)
                 weight_sum[window] += weights
@@ -232,7 +237,7 @@ class DancePipeline(DiffusionPipeline):
                                    timings_s=timings)
 
     def _predict_window(self, latents, t, scheduler, ref_latents, encoder_states, added_time_ids, pose_frames,
-                        window, do_cfg, guidance, unet_batch_size=None) -> torch.Tensor:
+                        window, do_cfg, guidance, unet_batch_size=None, pose_cache=None) -> torch.Tensor:
         """Guided noise prediction for one window. latents [S, F, 4, h, w] -> [S, F, 4, h, w]"""
         dtype = self.unet.dtype
         frames = len(window)
@@ -240,7 +245,10 @@ class DancePipeline(DiffusionPipeline):
         if do_cfg:
             model_in = torch.cat([model_in, model_in])  # [2S, F, 4, h, w]
         ref = ref_latents[:, None].expand(-1, frames, -1, -1, -1)  # [2S, F, 4, h, w]
-        pose = self.encode_poses(pose_frames, window, latents.device, dtype)  # [F, C0, h, w]
+        if pose_cache is not None:
+            pose = pose_cache[window]  # [F, C0, h, w]
+        else:
+            pose = self.encode_poses(pose_frames, window, latents.device, dtype)
         pose = pose[None].expand(latents.shape[0], -1, -1, -1, -1)  # [S, F, C0, h, w]
         if do_cfg:
             pose = torch.cat([torch.zeros_like(pose), pose])  # the unconditional half gets no pose
@@ -256,6 +264,19 @@ class DancePipeline(DiffusionPipeline):
             return pred
         uncond, cond = pred.chunk(2)
         return uncond + guidance.view(1, -1, 1, 1, 1) * (cond - uncond)
+
+    def _pose_cache(self, pose_frames, chunk: int, budget_mb: float, ref_latent, device, dtype) -> torch.Tensor | None:
+        """Pose features of every frame [T, C0, h, w], encoded ``chunk`` frames at a time, or None over budget."""
+        channels = self.pose_net.final_proj.out_channels
+        frames, (h, w) = len(pose_frames), ref_latent.shape[-2:]
+        size_mb = frames * channels * h * w * torch.finfo(dtype).bits / 8 / 2**20
+        if size_mb > budget_mb:
+            return None
+        cache = torch.empty((frames, channels, h, w), device=device, dtype=dtype)
+        for start in range(0, frames, chunk):
+            index = list(range(start, min(start + chunk, frames)))
+            cache[index[0] : index[-1] + 1] = self.encode_poses(pose_frames, index, device, dtype)
+        return cache
 
     def decode(self, latents: torch.Tensor, chunk: int) -> np.ndarray:
         """Latents of one video [T, 4, h, w] -> frames [T, H, W, 3] uint8, decoded ``chunk`` frames at a time."""

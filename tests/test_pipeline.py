@@ -79,6 +79,14 @@ def test_smaller_unet_batches_give_the_same_video(pipe, inputs):
         assert np.abs(whole[name].astype(int) - split[name].astype(int)).max() <= 1
 
 
+def test_pose_cache_gives_the_same_video_as_per_window_encoding(pipe, inputs):
+    reference, poses, face = inputs
+    cached = pipe(reference, poses, face, seed=8, **FAST).videos
+    per_window = pipe(reference, poses, face, seed=8, pose_cache_mb=0, **FAST).videos
+    for name in cached:
+        assert np.abs(cached[name].astype(int) - per_window[name].astype(int)).max() <= 1
+
+
 def test_token_count_and_alpha_change_the_identity_video(pipe, inputs):
     reference, poses, face = inputs
     n1 = pipe(reference, poses, face, mode="identity", id_tokens=1, seed=2, **FAST).videos["identity"]
