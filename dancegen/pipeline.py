@@ -206,6 +206,10 @@ class DancePipeline(DiffusionPipeline):
         latents = latents * scheduler.init_noise_sigma  # [S, T, 4, h, w] float32
         guidance = torch.linspace(min_guidance_scale, max_guidance_scale, num_frames, device=device)  # [T]
         windows = temporal_windows(num_frames, tile_frames, tile_overlap)
+        weights = window_weights(len(windows[0])).to(device)  # [F]: every window has the same length
+        weight_sum = torch.zeros(num_frames, device=device)  # [T]: blending weights per frame, same every step
+        for window in windows:
+            weight_sum[window] += weights
 
         # 4. Denoise: every step blends the windows' guided noise predictions, then one Euler step on all frames
         start = time.perf_counter()
@@ -214,14 +218,11 @@ class DancePipeline(DiffusionPipeline):
             if should_stop is not None and should_stop():
                 raise GenerationCancelled("generation cancelled")
             pred_sum = torch.zeros_like(latents)  # [S, T, 4, h, w]
-            weight_sum = torch.zeros(num_frames, device=device)  # [T]
             for window in windows:
                 pred = self._predict_window(latents[:, window], t, scheduler, ref_latents, encoder_states,
                                             added_time_ids, pose_frames, window, do_cfg, guidance[window],
                                             unet_batch_size, pose_cache)
-                weights = window_weights(len(window)).to(device)  # [F]
                 pred_sum[:, window] += pred * weights.view(1, -1, 1, 1, 1)
-                weight_sum[window] += weights
             noise_pred = pred_sum / weight_sum.view(1, -1, 1, 1, 1)
             latents = scheduler.step(noise_pred, t, latents).prev_sample
             if callback is not None:
