@@ -157,22 +157,33 @@ def build(preset: str | Preset = "tiny", device: str | torch.device = "cpu", dty
     """
     preset = get_preset(preset) if isinstance(preset, str) else preset
     device = torch.device(device)
+
+    def ready(module: nn.Module) -> nn.Module:
+        # Built in float32 and cast at once, one module at a time, so only one float32 copy exists at a time.
+        module.eval().requires_grad_(False)
+        return cast(module, dtype) if device.type != "meta" else module
+
     with torch.random.fork_rng(devices=[]), torch.device(device):
         torch.manual_seed(seed)
         unet, identity_layers = build_unet(preset)
-        face_encoder = FaceEncoder(preset.face)
-        pose_net = PoseNet(out_channels=preset.unet["block_out_channels"][0])
-        vae = AutoencoderKLTemporalDecoder(**preset.vae) if with_vae else None
-        image_encoder = (CLIPVisionModelWithProjection(CLIPVisionConfig(**preset.clip))
+        unet = ready(unet)
+        face_encoder = ready(FaceEncoder(preset.face))
+        pose_net = ready(PoseNet(out_channels=preset.unet["block_out_channels"][0]))
+        vae = ready(AutoencoderKLTemporalDecoder(**preset.vae)) if with_vae else None
+        image_encoder = (ready(CLIPVisionModelWithProjection(CLIPVisionConfig(**preset.clip)))
                          if with_image_encoder else None)
-    models = DanceModels(preset=preset, unet=unet, face_encoder=face_encoder, pose_net=pose_net, vae=vae,
-                         image_encoder=image_encoder, scheduler=EulerDiscreteScheduler(**SVD_SCHEDULER),
-                         weights="random", identity_layers=identity_layers)
-    for module in models.modules().values():
-        module.eval().requires_grad_(False)
-        if device.type != "meta" and dtype != torch.float32:  # built in float32
-            module.to(dtype=dtype)
-    return models
+    return DanceModels(preset=preset, unet=unet, face_encoder=face_encoder, pose_net=pose_net, vae=vae,
+                       image_encoder=image_encoder, scheduler=EulerDiscreteScheduler(**SVD_SCHEDULER),
+                       weights="random", identity_layers=identity_layers)
+
+
+def cast(module: nn.Module, dtype: torch.dtype) -> nn.Module:
+    """Cast a module's floating-point parameters to ``dtype`` in place (returns the module).
+
+    Calls ``nn.Module.to`` directly: diffusers' ``ModelMixin.to`` (0.42) logs a "modules that should be kept in
+    float32: []" warning on every dtype cast, even for models that keep none in float32, as these do not.
+    """
+    return nn.Module.to(module, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------------------------- weight loading
@@ -284,8 +295,7 @@ def load_stableanimator(paths: WeightPaths, device: str | torch.device = "cuda",
     """Build the "stableanimator" preset on the meta device and fill it strictly from the published files."""
     models = build("stableanimator", device="meta", with_vae=False, with_image_encoder=False)
     for name in ("unet", "face_encoder", "pose_net"):
-        module = getattr(models, name)
-        module.to(dtype=dtype)
+        module = cast(getattr(models, name), dtype)
         load_strict(module, read_state_dict(getattr(paths, name)), str(getattr(paths, name)))
         module.to(device)
     variant = "fp16" if any(paths.svd.glob("vae/*.fp16.safetensors")) else None

@@ -8,6 +8,7 @@ import textwrap
 import numpy as np
 import PIL.Image
 import pytest
+import torch
 
 from dancegen import models
 from dancegen.pipeline import DancePipeline, GenerationCancelled, temporal_windows, window_weights
@@ -107,6 +108,40 @@ def test_progress_callback_and_cancel(pipe, inputs):
 
     with pytest.raises(GenerationCancelled):
         pipe(reference, poses[:4], face, mode="baseline", should_stop=stop_after_one, **FAST)
+
+
+def test_model_cpu_offload_hooks_give_the_same_video(inputs):
+    """The small-GPU option: accelerate's offload hooks on every model, in model_cpu_offload_seq order. On the CPU
+    the moves are no-ops, so this checks that the pipeline runs unchanged under the hooks, call after call."""
+    pipe = DancePipeline.from_models(models.build("tiny"))
+    pipe.set_progress_bar_config(disable=True)
+    modules = {name for name, c in pipe.components.items() if isinstance(c, torch.nn.Module)}
+    assert set(pipe.model_cpu_offload_seq.split("->")) == modules
+    reference, poses, face = inputs
+    kw = dict(FAST, seed=1)
+    plain = pipe(reference, poses[:3], face, **kw).videos
+    pipe.enable_model_cpu_offload(device="cpu")
+    assert all(hasattr(getattr(pipe, name), "_hf_hook") for name in modules)
+    for _ in range(2):  # the hooks are re-armed after every call
+        offloaded = pipe(reference, poses[:3], face, **kw).videos
+        assert all(np.array_equal(plain[k], offloaded[k]) for k in plain)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_reduced_precision_runs_and_keeps_the_ab_guarantees(dtype, inputs):
+    """fp16 is the CUDA path's dtype (bf16 the other common one); here every module, the packed alpha row and the
+    guidance mix run in it on the CPU, so a dtype slip (a float32 tensor meeting a half one) fails without a GPU."""
+    pipe = DancePipeline.from_models(models.build("tiny", dtype=dtype))
+    pipe.set_progress_bar_config(disable=True)
+    assert {p.dtype for p in pipe.unet.parameters()} == {dtype}
+    reference, poses, face = inputs
+    poses = [p[:32, :32] for p in poses[:3]]  # CPU fp16 convolutions are slow: a small canvas
+    kw = dict(num_inference_steps=2, tile_frames=8, tile_overlap=2, decode_chunk_size=4, seed=1)
+    ab = pipe(reference, poses, face, alpha=1.0, **kw).videos
+    alone = pipe(reference, poses, face, mode="baseline", **kw).videos["baseline"]
+    assert ab["identity"].shape == (3, 32, 32, 3) and ab["identity"].std() > 1  # not a constant or blank frame
+    assert not np.array_equal(ab["baseline"], ab["identity"])
+    assert np.abs(ab["baseline"].astype(int) - alone.astype(int)).max() <= 1
 
 
 @pytest.mark.parametrize("bad, message", [
