@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unet-batch", type=int, default=_env_number("DANCEGEN_UNET_BATCH", int),
                    help="samples per UNet call (default all 4 of an A/B step; 1 or 2 for small GPUs) "
                         "[DANCEGEN_UNET_BATCH]")
+    p.add_argument("--cpu-offload", action="store_true",
+                   default=env("DANCEGEN_CPU_OFFLOAD", "") in ("1", "true", "yes"),
+                   help="keep models in CPU memory and move each to the GPU only while it runs (small GPUs) "
+                        "[DANCEGEN_CPU_OFFLOAD=1]")
     return p
 
 
@@ -61,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.concurrency < 1:
         print("error: --concurrency must be at least 1", file=sys.stderr)
+        return 2
+    if args.unet_batch is not None and args.unet_batch < 1:
+        print("error: --unet-batch must be at least 1", file=sys.stderr)
         return 2
     if not args.max_music_s >= 2:
         print("error: --max-music-s must be at least 2 seconds", file=sys.stderr)
@@ -78,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     # On a Space the trained weights come from the hub unless a folder was given.
     download = args.download or (on_space and args.preset == "stableanimator" and args.weights is None)
     config = StudioConfig(preset=args.preset, weights_dir=args.weights, download=download, device=args.device,
-                          max_music_s=args.max_music_s, unet_batch_size=args.unet_batch, progress_bar=False)
+                          max_music_s=args.max_music_s, unet_batch_size=args.unet_batch,
+                          cpu_offload=args.cpu_offload, progress_bar=False)
     try:
         studio = DanceStudio(config)
     except ValueError as exc:  # WeightsError, FaceModelError, no CUDA, bad settings

@@ -7,9 +7,13 @@
 3. Per-stage timings of one end-to-end studio run (face, music, choreography, encoding, denoising, decoding,
    muxing, metrics) from assets/astronaut.png and assets/sample_music.wav.
 4. With a CUDA GPU only: full-size random-weight StableAnimator models, 512x512, 16 frames, 25 steps, fp16:
-   seconds per A/B pair and peak VRAM, with the GPU's name.
+   seconds per A/B pair, A/B vs two separate runs, peak VRAM, and peak VRAM with UNet batches of 1 and with
+   model CPU offload, with the GPU's name.
 
     python bench/pipeline.py [--reps 3] [--skip-gpu]
+    python bench/pipeline.py --only-full                        # section 4 alone (on a GPU host)
+    python bench/pipeline.py --only-full --full-device cpu --full-preset tiny --full-size 64 --full-steps 2
+                                                                # section 4's code on the CPU (no measurement)
 """
 
 from __future__ import annotations
@@ -125,38 +129,92 @@ def bench_stages() -> None:
         print(f"    {stage:<13} {seconds:7.3f} s  {100 * seconds / total:5.1f} %")
 
 
-def bench_gpu() -> None:
-    name = torch.cuda.get_device_name(0)
-    m = models.build("stableanimator", device="cuda", dtype=torch.float16)
-    pipe = DancePipeline.from_models(m)
-    pipe.set_progress_bar_config(disable=True)
-    reference, poses, face = inputs(16, 512)
-    kw = dict(num_inference_steps=25, tile_frames=16, tile_overlap=4, decode_chunk_size=4, seed=1)
-    pipe(reference, poses[:16], face, **{**kw, "num_inference_steps": 1})  # warm-up
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
+def _peak_reset(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+def _peak_gib(device: torch.device) -> float:
+    if device.type != "cuda":
+        return float("nan")  # RSS is not comparable within one process; the memory section measures CPU peaks
+    torch.cuda.synchronize(device)
+    return torch.cuda.max_memory_allocated(device) / 2**30
+
+
+def _timed(device: torch.device, fn) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     start = time.perf_counter()
-    out = pipe(reference, poses, face, mode="ab", **kw)
-    torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
-    peak = torch.cuda.max_memory_allocated() / 2**30
-    print(f"[gpu] {name}: full-size random weights, 512x512, 16 frames, 25 steps, fp16, A/B pair: {seconds:.1f} s "
-          f"({seconds / 2:.1f} s per video), peak VRAM {peak:.1f} GiB; stages {out.timings_s}")
+    fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+def bench_full(device: str, preset: str, size: int, steps: int, reps: int) -> None:
+    """Full-size random weights in fp16 (on CUDA): seconds per A/B pair, A/B vs two runs, peak VRAM, and the
+    two memory savers (UNet batches of 1, model CPU offload) side by side. With --full-device cpu --full-preset
+    tiny the same code runs on the CPU (a check of this script, not a measurement)."""
+    device = torch.device(device)
+    dtype = torch.float16 if device.type == "cuda" else torch.float32
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    p = models.get_preset(preset)
+    pipe = DancePipeline.from_models(models.build(preset, device=device, dtype=dtype))
+    pipe.set_progress_bar_config(disable=True)
+    reference, poses, face = inputs(p.tile_frames, size)
+    kw = dict(num_inference_steps=steps, tile_frames=p.tile_frames, tile_overlap=p.tile_overlap,
+              decode_chunk_size=p.decode_chunk, seed=1)
+    pipe(reference, poses, face, **{**kw, "num_inference_steps": 1})  # warm-up (kernels, allocator)
+    print(f"[full] {name}: {preset} preset, random weights, {size}x{size}, {len(poses)} frames, {steps} steps, "
+          f"{str(dtype).split('.')[-1]}")
+
+    times = {"ab": [], "two": []}
+    for _ in range(reps):  # interleaved
+        times["ab"].append(_timed(device, lambda: pipe(reference, poses, face, mode="ab", **kw)))
+        times["two"].append(_timed(device, lambda: (pipe(reference, poses, face, mode="baseline", **kw),
+                                                    pipe(reference, poses, face, mode="identity", **kw))))
+    a, t = statistics.median(times["ab"]), statistics.median(times["two"])
+    print(f"    A/B pair {a:.1f} s ({a / 2:.1f} s per video); two separate runs {t:.1f} s; ratio {a / t:.3f} "
+          f"(goal <= 0.65)")
+
+    # Peak memory does not depend on the step count: two steps each.
+    short = {**kw, "num_inference_steps": 2}
+    for label, extra in (("whole A/B batch (4 samples per UNet call)", {}),
+                         ("unet_batch_size=1", {"unet_batch_size": 1})):
+        _peak_reset(device)
+        seconds = _timed(device, lambda: pipe(reference, poses, face, **short, **extra))
+        print(f"    {label}: peak {_peak_gib(device):.2f} GiB allocated, {seconds:.1f} s for 2 steps")
+    pipe.enable_model_cpu_offload(device=device)  # last: the hooks stay on this pipeline
+    pipe(reference, poses, face, **{**short, "num_inference_steps": 1})  # first call moves every model once
+    _peak_reset(device)
+    seconds = _timed(device, lambda: pipe(reference, poses, face, **short))
+    print(f"    model CPU offload: peak {_peak_gib(device):.2f} GiB allocated, {seconds:.1f} s for 2 steps")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--skip-gpu", action="store_true")
+    parser.add_argument("--skip-gpu", action="store_true", help="skip the CUDA sections even with a GPU")
+    parser.add_argument("--only-full", action="store_true", help="run the full-size section only")
+    parser.add_argument("--full-device", default="cuda", help="device of the full-size section (runs if present)")
+    parser.add_argument("--full-preset", default="stableanimator")
+    parser.add_argument("--full-size", type=int, default=512, help="canvas side of the full-size section (px)")
+    parser.add_argument("--full-steps", type=int, default=25)
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
           f"CUDA: {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none'}")
-    bench_ab(args.reps)
-    bench_memory("cpu")
-    bench_stages()
-    if torch.cuda.is_available() and not args.skip_gpu:
-        bench_memory("cuda")
-        bench_gpu()
+    if not args.only_full:
+        bench_ab(args.reps)
+        bench_memory("cpu")
+        bench_stages()
+    full_on_cuda = args.full_device.startswith("cuda")
+    if full_on_cuda and torch.cuda.is_available() and not args.skip_gpu:
+        if not args.only_full:
+            bench_memory("cuda")
+        bench_full(args.full_device, args.full_preset, args.full_size, args.full_steps, max(1, args.reps // 3))
+    elif not full_on_cuda:
+        bench_full(args.full_device, args.full_preset, args.full_size, args.full_steps, max(1, args.reps // 3))
 
 
 if __name__ == "__main__":

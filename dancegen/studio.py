@@ -127,7 +127,8 @@ class DanceStudio:
         self.body_detector: BodyDetector | None = None  # DWPose, when its weights are there (real path)
         if self.preset.trained:
             paths = resolve_weights(config.weights_dir, download=config.download)
-            models = load_stableanimator(paths, self.device, self.dtype)
+            offload = config.cpu_offload and self.device.type == "cuda"  # then the hooks move each model in turn
+            models = load_stableanimator(paths, torch.device("cpu") if offload else self.device, self.dtype)
             if paths.antelopev2 is None:
                 raise WeightsError("the antelopev2 face models were not found beside the StableAnimator weights; "
                                    "the trained face encoder needs them (put them in <weights>/antelopev2)")
@@ -148,7 +149,7 @@ class DanceStudio:
         self.pipe = DancePipeline.from_models(models)
         self.pipe.set_progress_bar_config(disable=not config.progress_bar)
         if config.cpu_offload and self.device.type == "cuda":
-            self.pipe.enable_model_cpu_offload()
+            self.pipe.enable_model_cpu_offload(device=self.device)
         self.choreographer = ProceduralChoreographer()
         self.outputs = video.OutputDir(config.output_root, config.output_max_age_s)
         self._music_cache: OrderedDict[tuple, music_mod.MusicAnalysis] = OrderedDict()
@@ -419,6 +420,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=23123134)
     p.add_argument("--no-face", default="refuse", choices=list(NO_FACE_CHOICES),
                    help="when the photo has no face: refuse, or make the baseline only")
+    p.add_argument("--unet-batch", type=int, default=None,
+                   help="samples per UNet call (default all 4 of an A/B step; 1 or 2 for small GPUs)")
+    p.add_argument("--cpu-offload", action="store_true",
+                   help="keep models in CPU memory, each on the GPU only while it runs (small GPUs)")
     return p
 
 
@@ -433,8 +438,11 @@ def main(argv: list[str] | None = None) -> int:
                                   guidance=args.guidance, fps=args.fps, music_offset_s=args.offset,
                                   seconds=args.seconds, mode=args.mode,
                                   size=tuple(args.size) if args.size else None)
+    if args.unet_batch is not None and args.unet_batch < 1:
+        print("error: --unet-batch must be at least 1", file=sys.stderr)
+        return 2
     config = StudioConfig(preset=args.preset, weights_dir=args.weights, download=args.download, device=args.device,
-                          on_no_face=args.no_face)
+                          on_no_face=args.no_face, unet_batch_size=args.unet_batch, cpu_offload=args.cpu_offload)
     created = not out.exists()
     try:
         studio = DanceStudio(config)

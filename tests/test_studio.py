@@ -110,7 +110,7 @@ def run_cli(*args):
 def test_cli_generate_writes_videos_and_report(tmp_path, music_file):
     out = tmp_path / "out"
     proc = run_cli("--photo", PHOTO, "--music", music_file, "--out", out, "--seconds", 2, "--fps", 4,
-                   "--steps", 1, "--alpha", 0.5, "--id-tokens", 2, "--seed", 11)
+                   "--steps", 1, "--alpha", 0.5, "--id-tokens", 2, "--seed", 11, "--unet-batch", 2)
     assert proc.returncode == 0, proc.stderr
     assert {p.name for p in out.iterdir()} == {"baseline.mp4", "identity.mp4", "side_by_side.mp4", "skeleton.mp4",
                                                "report.json"}
@@ -119,7 +119,8 @@ def test_cli_generate_writes_videos_and_report(tmp_path, music_file):
                                                                                                         4.0, 8)
 
 
-@pytest.mark.parametrize("case", ["missing photo", "not an image", "silent music", "no face", "bad alpha"])
+@pytest.mark.parametrize("case", ["missing photo", "not an image", "silent music", "no face", "bad alpha",
+                                  "bad unet batch"])
 def test_cli_bad_input_one_line_exit_2_no_output(tmp_path, music_file, case):
     photo, music, extra = PHOTO, music_file, []
     if case == "missing photo":
@@ -133,8 +134,10 @@ def test_cli_bad_input_one_line_exit_2_no_output(tmp_path, music_file, case):
     elif case == "no face":
         photo = tmp_path / "wall.png"
         Image.new("RGB", (200, 200), (90, 120, 150)).save(photo)
-    else:
+    elif case == "bad alpha":
         extra = ["--alpha", "-3"]
+    else:
+        extra = ["--unet-batch", "0"]
     out = tmp_path / "out"
     proc = run_cli("--photo", photo, "--music", music, "--out", out, "--seconds", 2, "--steps", 1, *extra)
     assert proc.returncode == 2
