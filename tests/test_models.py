@@ -75,11 +75,13 @@ def test_read_state_dict_formats_and_errors(tmp_path):
         models.read_state_dict(tmp_path / "missing.pth")
 
 
-def test_load_stableanimator_from_a_local_folder(tmp_path):
+@pytest.mark.parametrize("variant", [None, "fp16"])
+def test_load_stableanimator_from_a_local_folder(tmp_path, variant):
     """The real loading path end to end: StableAnimator's folder layout, strict loads, SVD parts from_pretrained.
 
     The .pth files hold zero tensors of the published shapes (stride-0, so tiny on disk); the SVD VAE and image
-    encoder folders hold the tiny preset's modules (their shapes are not part of StableAnimator's checkpoints).
+    encoder folders hold the tiny preset's modules (their shapes are not part of StableAnimator's checkpoints),
+    saved either plainly or as the fp16 variant files, the only ones the hub download fetches from SVD-xt.
     """
     anim = tmp_path / "checkpoints" / "Animation"
     anim.mkdir(parents=True)
@@ -87,8 +89,11 @@ def test_load_stableanimator_from_a_local_folder(tmp_path):
         torch.save(zero_state(MANIFEST[name]), anim / f"{name}.pth")
     svd = tmp_path / "checkpoints" / "SVD" / "stable-video-diffusion-img2vid-xt"
     tiny = models.build("tiny")
-    tiny.vae.save_pretrained(svd / "vae")
-    tiny.image_encoder.save_pretrained(svd / "image_encoder")
+    tiny.vae.save_pretrained(svd / "vae", variant=variant)
+    tiny.image_encoder.save_pretrained(svd / "image_encoder", variant=variant)
+    if variant:
+        assert {p.name for p in svd.glob("*/*.safetensors")} == {"diffusion_pytorch_model.fp16.safetensors",
+                                                                 "model.fp16.safetensors"}
     tiny.scheduler.save_pretrained(svd / "scheduler")
     paths = models.resolve_weights(tmp_path / "checkpoints")
     assert paths.svd == svd and paths.antelopev2 is None
@@ -97,6 +102,8 @@ def test_load_stableanimator_from_a_local_folder(tmp_path):
     assert float(loaded.unet.conv_in.weight.abs().sum()) == 0.0
     assert isinstance(loaded.unet.conv_in, PoseConvIn)
     assert loaded.vae is not None and loaded.image_encoder is not None
+    for ours, theirs in ((loaded.image_encoder, tiny.image_encoder), (loaded.vae, tiny.vae)):
+        assert all(torch.equal(a, b) for a, b in zip(ours.state_dict().values(), theirs.state_dict().values()))
 
 
 def test_resolve_weights_errors(tmp_path):
