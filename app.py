@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--download", action="store_true", default=env("DANCEGEN_DOWNLOAD", "") in ("1", "true", "yes"),
                    help="fetch the weights from the Hugging Face hub when no folder is given [DANCEGEN_DOWNLOAD=1]")
     p.add_argument("--device", default=env("DANCEGEN_DEVICE") or None, help="cuda or cpu (default: cuda if any)")
+    p.add_argument("--dtype", default=env("DANCEGEN_DTYPE") or None, choices=["float16", "bfloat16", "float32"],
+                   help="model precision (default: float16 on CUDA, float32 on the CPU) [DANCEGEN_DTYPE]")
     p.add_argument("--host", default=None, help="address to serve on (default: GRADIO_SERVER_NAME or 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default: GRADIO_SERVER_PORT or 7860)")
     p.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     # On a Space the trained weights come from the hub unless a folder was given.
     download = args.download or (on_space and args.preset == "stableanimator" and args.weights is None)
     config = StudioConfig(preset=args.preset, weights_dir=args.weights, download=download, device=args.device,
-                          max_music_s=args.max_music_s, unet_batch_size=args.unet_batch,
+                          dtype=args.dtype, max_music_s=args.max_music_s, unet_batch_size=args.unet_batch,
                           cpu_offload=args.cpu_offload, progress_bar=False)
     try:
         studio = DanceStudio(config)

@@ -51,6 +51,7 @@ class StudioConfig:
     weights_dir: str | None = None  # StableAnimator checkpoints folder (Animation/, SVD/..., antelopev2/)
     download: bool = False  # fetch the weights from the hub when no folder is given (e.g. on a Space)
     device: str | None = None  # "cuda" or "cpu"; None: CUDA when available
+    dtype: str | None = None  # "float16", "bfloat16" or "float32"; None: float16 on CUDA, float32 on the CPU
     cpu_offload: bool = False  # diffusers' model CPU offload, for GPUs with little memory
     unet_batch_size: int | None = None  # samples per UNet call (None: all 4 of a guided A/B step; 1 saves memory)
     max_music_s: float = 60.0  # longest music segment turned into one video (longer music is trimmed)
@@ -109,6 +110,18 @@ def pick_device(requested: str | None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
+
+
+def pick_dtype(requested: str | None, device: torch.device) -> torch.dtype:
+    """The models' dtype: as requested, else float16 on CUDA (as StableAnimator runs) and float32 on the CPU."""
+    if requested is None:
+        return torch.float16 if device.type == "cuda" else torch.float32
+    if requested not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {requested!r}")
+    return DTYPES[requested]
+
+
 class DanceStudio:
     """Everything loaded once; :meth:`generate` per request. Safe to share between requests of a queue."""
 
@@ -118,7 +131,7 @@ class DanceStudio:
         self.config = config
         self.preset = get_preset(config.preset)
         self.device = pick_device(config.device)
-        self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        self.dtype = pick_dtype(config.dtype, self.device)
         self.warnings: list[str] = []  # start-up warnings, shown with every result
         providers = (("CUDAExecutionProvider", "CPUExecutionProvider") if self.device.type == "cuda"
                      else ("CPUExecutionProvider",))
@@ -140,7 +153,9 @@ class DanceStudio:
             else:
                 self.warnings.append("DWPose weights not found: the dancer is placed from the face box alone")
             if self.device.type == "cpu":
-                self.warnings.append("the full-size model is running on the CPU: expect hours per video")
+                self.warnings.append("the full-size model is running on the CPU: expect hours per video"
+                                     + (" (--dtype bfloat16 is about twice as fast on CPUs with bf16 support)"
+                                        if self.dtype == torch.float32 else ""))
         else:
             models = build(self.preset, self.device, self.dtype, seed=config.seed)
             # Random encoder: any embedding is as (un)meaningful as another, so the offline one is used.
@@ -408,6 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", default=None, help="StableAnimator checkpoints folder (preset stableanimator)")
     p.add_argument("--download", action="store_true", help="fetch the weights from the hub if no folder is given")
     p.add_argument("--device", default=None, help="cuda or cpu (default: cuda when available)")
+    p.add_argument("--dtype", default=None, choices=list(DTYPES),
+                   help="model precision (default: float16 on CUDA, float32 on the CPU)")
     p.add_argument("--alpha", type=float, default=1.0)
     p.add_argument("--id-tokens", type=int, default=None)
     p.add_argument("--seconds", type=float, default=None, help="how much music to use (default: all, up to 60 s)")
@@ -442,7 +459,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --unet-batch must be at least 1", file=sys.stderr)
         return 2
     config = StudioConfig(preset=args.preset, weights_dir=args.weights, download=args.download, device=args.device,
-                          on_no_face=args.no_face, unet_batch_size=args.unet_batch, cpu_offload=args.cpu_offload)
+                          dtype=args.dtype, on_no_face=args.no_face, unet_batch_size=args.unet_batch,
+                          cpu_offload=args.cpu_offload)
     created = not out.exists()
     try:
         studio = DanceStudio(config)

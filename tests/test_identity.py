@@ -128,6 +128,19 @@ def test_token_count_changes_output(tiny):
     assert not torch.allclose(n1, n4, atol=1e-5)
 
 
+def test_unconditional_pass_is_the_same_with_and_without_the_branch(tiny):
+    """CFG's unconditional input zeroes the CLIP token and the face tokens. to_k / to_v have no bias, so the main
+    output h is 0, mean_h and std_h are 0, and the branch adds alpha * mean_h = 0: at equal latents the
+    identity sample's unconditional prediction is the baseline's, bit for bit (the A/B difference comes from the
+    conditional pass alone). With a non-zero CLIP token the same zero face tokens do change the output."""
+    sample, clip, ids, added = unet_inputs()
+    zero_clip, zero_ids = torch.zeros_like(clip), torch.zeros_like(ids)
+    without = run(tiny.unet, sample, zero_clip, added)
+    assert torch.equal(run(tiny.unet, sample, pack_conditioning(zero_clip, zero_ids, 1.0), added), without)
+    shifted = run(tiny.unet, sample, pack_conditioning(clip, zero_ids, 1.0), added)  # adds alpha * mean_h != 0
+    assert not torch.allclose(shifted, run(tiny.unet, sample, clip, added), atol=1e-5)
+
+
 def test_identity_tokens_with_alpha_zero_reach_nothing(tiny):
     sample, clip, ids, added = unet_inputs()
     a = run(tiny.unet, sample, pack_conditioning(clip, ids, 0.0), added)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import soundfile as sf
 from PIL import Image
 
@@ -144,3 +145,13 @@ def test_cli_bad_input_one_line_exit_2_no_output(tmp_path, music_file, case):
     lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def test_dtype_choice_reaches_the_models_and_the_report(tmp_path, music_file):
+    studio = DanceStudio(StudioConfig(preset="tiny", dtype="bfloat16", output_root=str(tmp_path)))
+    assert studio.describe()["dtype"] == "bfloat16"
+    assert {p.dtype for p in studio.pipe.unet.parameters()} == {torch.bfloat16}
+    res = studio.generate(PHOTO, music_file, GenerationSettings(seconds=2.0, steps=1, fps=4.0, mode="identity"))
+    assert res.report["dtype"] == "bfloat16" and video.probe(res.videos["identity"]).n_frames == 8
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        DanceStudio(StudioConfig(preset="tiny", dtype="int8"))
