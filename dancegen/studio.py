@@ -74,6 +74,15 @@ class GenerationSettings:
     music_offset_s: float = 0.0  # where in the music file the dance starts
     seconds: float | None = None  # how much music to use (None: all of it, up to StudioConfig.max_music_s)
     mode: str = "ab"  # "ab" (baseline + identity in one run), "identity" or "baseline"
+    # "whole_body": the body keeps the photo's scale when all of it fits the frame, else it is shrunk until it does
+    # (a full dance; on a head-and-shoulders photo the skeleton is then smaller than the person);
+    # "photo": always the photo's scale, so the first pose lies on the person as StableAnimator expects (parts
+    # outside the frame are not drawn; on a head-and-shoulders photo the dance is a small upper-body one)
+    framing: str = "whole_body"
+
+
+# GenerationSettings.framing -> the choreographer's fit mode
+FRAMINGS = {"photo": "clip", "whole_body": "scale"}
 
 
 @dataclass
@@ -228,15 +237,18 @@ class DanceStudio:
                 self._music_cache.popitem(last=False)
         return analysis
 
-    def body_layout(self, face: FaceResult | None, image: PIL.Image.Image, size: tuple[int, int]) -> BodyLayout:
+    def body_layout(self, face: FaceResult | None, image: PIL.Image.Image, size: tuple[int, int],
+                    framing: str = "whole_body") -> BodyLayout:
         """Frame-0 body placed on the person in the photo: from DWPose keypoints when the detector is loaded and
-        sees enough of the body, else from the face box, else (no face) a body standing in the middle."""
+        sees enough of the body, else from the face box, else (no face) a whole body standing in the middle.
+        ``framing`` as in :class:`GenerationSettings`."""
+        fit = FRAMINGS[framing]
         if self.body_detector is not None:
             body = self.body_detector.detect(np.asarray(image))
             if body is not None and int((body.scores > 0.3).sum()) >= 8:
-                return body_from_keypoints(body.keypoints, body.scores, image.size, size)
+                return body_from_keypoints(body.keypoints, body.scores, image.size, size, fit=fit)
         if face is not None:
-            return body_from_face(face.largest.bbox, face.image_size, size)
+            return body_from_face(face.largest.bbox, face.image_size, size, fit=fit)
         w, h = image.size
         side = min(w, h) / 9  # a face box of a person standing in the middle of the photo
         return body_from_face((w / 2 - side / 2, h * 0.06, w / 2 + side / 2, h * 0.06 + side * 1.2), image.size, size)
@@ -252,11 +264,13 @@ class DanceStudio:
 
     def skeleton_preview(self, photo, music_path, settings: GenerationSettings = GenerationSettings()) -> Path:
         """The dance as a skeleton video with the music (no diffusion): quick feedback after an upload."""
+        self._check(settings)
         size = self._size(settings)
         image = load_photo(photo)
         face = self._face_or_none(image, [])
         music = self.analyse_music(music_path, settings.music_offset_s, settings.seconds)
-        poses = self.choreograph(music, self.body_layout(face, image, size), settings.fps, settings.seed)
+        poses = self.choreograph(music, self.body_layout(face, image, size, settings.framing), settings.fps,
+                                 settings.seed)
         out_dir = self.outputs.create()
         return self.write_skeleton_video(poses, size, settings.fps, music, out_dir / "skeleton.mp4")
 
@@ -290,6 +304,8 @@ class DanceStudio:
             raise ValueError(f"steps must be between 1 and 100, got {settings.steps}")
         if settings.guidance is not None and not (math.isfinite(settings.guidance) and 1.0 <= settings.guidance <= 20):
             raise ValueError(f"guidance must be between 1 and 20, got {settings.guidance}")
+        if settings.framing not in FRAMINGS:
+            raise ValueError(f"framing must be 'photo' or 'whole_body', got {settings.framing!r}")
 
     def generate(self, photo, music_path, settings: GenerationSettings = GenerationSettings(),
                  progress: Callable[[int, int], None] | None = None,
@@ -328,8 +344,11 @@ class DanceStudio:
         lap("music")
 
         # 3. Choreography, aligned to the person in the photo
-        body = self.body_layout(face, image, size)
+        body = self.body_layout(face, image, size, settings.framing)
         warnings += list(body.notices)
+        if body.fit_scale < 0.98:
+            warnings.append("to keep the skeleton on the person instead, choose the photo's scale as framing "
+                            "(--framing photo)")
         poses = self.choreograph(music, body, settings.fps, settings.seed)  # [T, 18, 2]
         skeletons = SkeletonFrames(poses, *size)
         lap("choreography")
@@ -392,7 +411,8 @@ class DanceStudio:
         frames = len(next(iter(output.videos.values())))
         return {
             **self.describe(),
-            "mode": mode, "alpha": settings.alpha, "id_tokens": output.id_tokens, "seed": settings.seed,
+            "mode": mode, "framing": settings.framing, "alpha": settings.alpha, "id_tokens": output.id_tokens,
+            "seed": settings.seed,
             "fps": settings.fps, "frames": frames, "seconds": round(frames / settings.fps, 3),
             "width": size[0], "height": size[1], "steps": steps, "guidance": guidance,
             "music": {"offset_s": music.offset_s, "duration_s": round(music.duration_s, 3),
@@ -434,6 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--guidance", type=float, default=None)
     p.add_argument("--size", type=int, nargs=2, default=None, metavar=("W", "H"))
     p.add_argument("--mode", default="ab", choices=["ab", "identity", "baseline"])
+    p.add_argument("--framing", default="whole_body", choices=list(FRAMINGS),
+                   help="whole_body (default): the body is shrunk if it must, so all of it fits the frame; "
+                        "photo: always the photo's scale, so the skeleton lies on the person")
     p.add_argument("--seed", type=int, default=23123134)
     p.add_argument("--no-face", default="refuse", choices=list(NO_FACE_CHOICES),
                    help="when the photo has no face: refuse, or make the baseline only")
@@ -453,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     settings = GenerationSettings(alpha=args.alpha, id_tokens=args.id_tokens, seed=args.seed, steps=args.steps,
                                   guidance=args.guidance, fps=args.fps, music_offset_s=args.offset,
-                                  seconds=args.seconds, mode=args.mode,
+                                  seconds=args.seconds, mode=args.mode, framing=args.framing,
                                   size=tuple(args.size) if args.size else None)
     if args.unet_batch is not None and args.unet_batch < 1:
         print("error: --unet-batch must be at least 1", file=sys.stderr)

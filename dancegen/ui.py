@@ -266,7 +266,7 @@ class DanceApp:
         return max(MIN_MUSIC_S, min(self.config.default_seconds, self.max_music_s))
 
     def settings(self, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None, guidance=None,
-                 fps=8.0, width=None, height=None) -> GenerationSettings:
+                 fps=8.0, width=None, height=None, framing=None) -> GenerationSettings:
         """Control values (numbers, strings or None) -> GenerationSettings; the studio checks the ranges."""
         defaults = GenerationSettings()
         preset = self.studio.preset
@@ -281,6 +281,7 @@ class DanceApp:
             size=size,
             music_offset_s=_number(offset, T.OFFSET_LABEL, 0.0),
             seconds=_number(length, T.LENGTH_LABEL, self.default_seconds()),
+            framing=defaults.framing if framing in (None, "") else str(framing),
         )
 
     # ---- previews
@@ -313,7 +314,8 @@ class DanceApp:
             text += "\n\n" + _notices(analysis.notices)
         return text, gr.update(value=music_plot_table(analysis), visible=True)
 
-    def skeleton_preview(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None):
+    def skeleton_preview(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
+                         framing=None):
         """Photo + music -> (skeleton mp4 with the music, message). Missing or unusable input: no video, the reason.
 
         Face and music problems are reported inline (the face and music previews already raised them)."""
@@ -322,7 +324,8 @@ class DanceApp:
             return None, T.SKELETON_NEEDS_MUSIC
         if source is None:
             return None, T.SKELETON_NEEDS_PHOTO
-        settings = self.settings(offset=offset, length=length, fps=fps, seed=seed, width=width, height=height)
+        settings = self.settings(offset=offset, length=length, fps=fps, seed=seed, width=width, height=height,
+                                 framing=framing)
         with _user_errors("skeleton preview"):
             try:
                 video_path = self.studio.skeleton_preview(source, path, settings)
@@ -380,7 +383,7 @@ class DanceApp:
             abandoned.set()
 
     def generate(self, photo, music, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None,
-                 guidance=None, fps=8.0, width=None, height=None, request: gr.Request | None = None,
+                 guidance=None, fps=8.0, width=None, height=None, framing=None, request: gr.Request | None = None,
                  progress: gr.Progress = gr.Progress()):
         """Photo + music + settings -> (baseline mp4, identity mp4, side-by-side mp4, similarity plot update,
         similarity text, notes). Bad input raises gr.Error; a Stop press returns empty results and says so."""
@@ -389,7 +392,7 @@ class DanceApp:
             raise gr.Error(T.NO_PHOTO, print_exception=False)
         if not isinstance(path, str):
             raise gr.Error(T.NO_MUSIC, print_exception=False)
-        settings = self.settings(offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height)
+        settings = self.settings(offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height, framing)
         key = session_key(request)
         flag = self.stops.current(key)
         start = time.perf_counter()
@@ -491,6 +494,8 @@ def build_ui(studio: DanceStudio, config: UIConfig = UIConfig()) -> gr.Blocks:
                 id_tokens = gr.Slider(1, studio.num_id_tokens, value=studio.num_id_tokens, step=1,
                                       label=T.TOKENS_LABEL, info=T.TOKENS_INFO.format(count=studio.num_id_tokens))
                 seed = gr.Number(GenerationSettings().seed, label=T.SEED_LABEL, info=T.SEED_INFO, precision=0)
+                framing = gr.Radio(list(T.FRAMING_CHOICES), value=GenerationSettings().framing,
+                                   label=T.FRAMING_LABEL, info=T.FRAMING_INFO, elem_id="framing")
                 with gr.Accordion(T.ADVANCED_LABEL, open=False):
                     steps = gr.Slider(1, 100, value=preset.steps, step=1, label=T.STEPS_LABEL, elem_id="steps")
                     guidance = gr.Slider(1.0, 20.0, value=preset.guidance, step=0.5, label=T.GUIDANCE_LABEL)
@@ -527,7 +532,7 @@ def build_ui(studio: DanceStudio, config: UIConfig = UIConfig()) -> gr.Blocks:
                 similarity_text = gr.Markdown(label=T.SIMILARITY_TEXT_LABEL, elem_id="similarity-text")
 
         # ---- events: previews are quick and share a small limit; generation has its own queue slot(s)
-        skeleton_inputs = [photo, music, offset, length, fps, seed, width, height]
+        skeleton_inputs = [photo, music, offset, length, fps, seed, width, height, framing]
         skeleton_outputs = [skeleton, skeleton_text]
         music_inputs, music_outputs = [music, offset, length], [music_text, music_plot]
 
@@ -545,13 +550,14 @@ def build_ui(studio: DanceStudio, config: UIConfig = UIConfig()) -> gr.Blocks:
                     trigger_mode="always_last", **preview).success(
                 app.skeleton_preview, skeleton_inputs, skeleton_outputs, api_visibility="private",
                 preprocess=False, **preview)
-        for trigger in (seed.submit, seed.blur, fps.release, width.release, height.release):
+        for trigger in (seed.submit, seed.blur, fps.release, width.release, height.release, framing.input):
             trigger(app.skeleton_preview, skeleton_inputs, skeleton_outputs, api_visibility="private",
                     preprocess=False, trigger_mode="always_last", **preview)
 
         buttons = [generate, stop, status]
         generate.click(app.arm, None, buttons, queue=False, api_visibility="private").then(
-            app.generate, [photo, music, offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height],
+            app.generate,
+            [photo, music, offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height, framing],
             [baseline, identity, download, similarity_plot, similarity_text, notes], api_name="generate",
             preprocess=False, concurrency_limit=config.concurrency, concurrency_id="generate").then(
             app.finish, None, buttons, queue=False, api_visibility="private")

@@ -24,6 +24,11 @@ TOKENS_LABEL = "Identity tokens"
 TOKENS_INFO = "How many of the face encoder's {count} identity tokens the identity video uses."
 SEED_LABEL = "Seed"
 SEED_INFO = "Same seed, same dance and same noise."
+FRAMING_LABEL = "Framing"
+FRAMING_CHOICES = (("Whole body in the frame", "whole_body"), ("Keep the photo's scale", "photo"))
+FRAMING_INFO = ("Whole body: a full dance; the body is shrunk if the photo is too close for all of it to fit. "
+                "Photo's scale: the skeleton lies on the person, as the model prefers, but a head-and-shoulders "
+                "photo then gets only a small upper-body dance.")
 ADVANCED_LABEL = "Advanced"
 STEPS_LABEL = "Denoising steps"
 GUIDANCE_LABEL = "Guidance"

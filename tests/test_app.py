@@ -22,7 +22,7 @@ from dancegen import ui
 from dancegen import ui_text as T
 from dancegen.face import NO_FACE_MESSAGE
 from dancegen.studio import DanceStudio, GenerationSettings, StudioConfig
-from dancegen.video import probe
+from dancegen.video import frames_of, probe
 
 sys.path.insert(0, str(Path(__file__).parent))
 from app_server import serving  # noqa: E402
@@ -196,6 +196,20 @@ def test_skeleton_preview_says_what_is_missing(app, files):
     assert video is None and text.startswith("No skeleton preview: No face found")
 
 
+def test_skeleton_preview_follows_the_framing(app, files):
+    """A head-and-shoulders photo: at the photo's scale the skeleton is bigger and runs off the frame."""
+    lit = {}
+    for framing in ("whole_body", "photo"):
+        video, _ = app.skeleton_preview(str(ASTRONAUT), str(files["short"]), 0, 2, 4, 1, 128, 128, framing)
+        first = next(iter(frames_of(video)))  # [H, W, 3]
+        lit[framing] = first.max(axis=2) > 60
+    cols = {k: np.flatnonzero(v.any(axis=0)) for k, v in lit.items()}
+    rows = {k: np.flatnonzero(v.any(axis=1)) for k, v in lit.items()}
+    width = {k: c.max() - c.min() for k, c in cols.items()}
+    assert width["photo"] > 1.5 * width["whole_body"]  # shoulders as wide as the astronaut's
+    assert rows["photo"].min() < rows["whole_body"].min()  # a bigger head reaches higher up the face
+
+
 def test_skeleton_preview_is_an_mp4_with_the_music(app, files):
     video, text = app.skeleton_preview(str(ASTRONAUT), str(files["short"]), 0, 3, 6, 1, 128, 192)
     info = probe(video)
@@ -222,6 +236,7 @@ def run_generate(app, photo, music, **kw):
     ("astronaut", "short", {"width": 100, "height": 128}, "multiples of 64"),
     ("astronaut", "short", {"id_tokens": 9}, "identity tokens must be between 1 and 4"),
     ("astronaut", "short", {"seed": "lucky"}, "Seed must be a number"),
+    ("astronaut", "short", {"framing": "close-up"}, "framing must be 'photo' or 'whole_body'"),
 ])
 def test_generate_bad_input_raises_gr_error(app, files, photo, music, kw, words):
     photo_path = {None: None, "astronaut": str(ASTRONAUT)}.get(photo, str(files.get(photo, "")))

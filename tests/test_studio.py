@@ -111,13 +111,15 @@ def run_cli(*args):
 def test_cli_generate_writes_videos_and_report(tmp_path, music_file):
     out = tmp_path / "out"
     proc = run_cli("--photo", PHOTO, "--music", music_file, "--out", out, "--seconds", 2, "--fps", 4,
-                   "--steps", 1, "--alpha", 0.5, "--id-tokens", 2, "--seed", 11, "--unet-batch", 2)
+                   "--steps", 1, "--alpha", 0.5, "--id-tokens", 2, "--seed", 11, "--unet-batch", 2,
+                   "--framing", "photo")
     assert proc.returncode == 0, proc.stderr
     assert {p.name for p in out.iterdir()} == {"baseline.mp4", "identity.mp4", "side_by_side.mp4", "skeleton.mp4",
                                                "report.json"}
     report = json.loads((out / "report.json").read_text())
     assert (report["alpha"], report["id_tokens"], report["seed"], report["fps"], report["frames"]) == (0.5, 2, 11,
                                                                                                         4.0, 8)
+    assert report["framing"] == "photo"
 
 
 @pytest.mark.parametrize("case", ["missing photo", "not an image", "silent music", "no face", "bad alpha",
@@ -155,3 +157,23 @@ def test_dtype_choice_reaches_the_models_and_the_report(tmp_path, music_file):
     assert res.report["dtype"] == "bfloat16" and video.probe(res.videos["identity"]).n_frames == 8
     with pytest.raises(ValueError, match="dtype must be one of"):
         DanceStudio(StudioConfig(preset="tiny", dtype="int8"))
+
+
+def test_framing_photo_keeps_the_photo_scale_whole_body_fits_the_frame(studio):
+    """The astronaut is a head-and-shoulders photo: at its scale the body runs off the bottom of the frame."""
+    from dancegen.choreo import J, fraction_inside
+    from dancegen.face import load_photo
+
+    image = load_photo(PHOTO)
+    face = studio.analyse_face(image)
+    x0, y0, x1, y1 = np.asarray(face.largest.bbox) * 512 / np.array([*image.size, *image.size])
+    photo = studio.body_layout(face, image, (512, 512), "photo")
+    whole = studio.body_layout(face, image, (512, 512), "whole_body")
+    assert photo.fit_scale == 1.0 and whole.fit_scale < 0.6 and whole.notices
+    nose = photo.keypoints[J["Nose"]]
+    assert x0 <= nose[0] <= x1 and y0 <= nose[1] <= y1  # the skeleton's head is on the face
+    assert photo.head_height > 2 * whole.head_height
+    assert fraction_inside(whole.keypoints[None], 512, 512) == 1.0
+    assert fraction_inside(photo.keypoints[None], 512, 512) < 0.8
+    with pytest.raises(ValueError, match="framing"):
+        studio.skeleton_preview(PHOTO, ASSETS / "sample_music.wav", GenerationSettings(framing="close-up"))
