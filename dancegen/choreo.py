@@ -1200,15 +1200,26 @@ def _feet(t: np.ndarray, steps, head: float) -> tuple[np.ndarray, np.ndarray]:
     return x * head, lift * head
 
 
+_CLOSE_UP_KEPT = [J[n] for n in ("Nose", "Neck", "RShoulder", "LShoulder", "REye", "LEye", "REar", "LEar")]
+
+
 def _frame_box(body: BodyLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Work-space box every relevant joint must stay in, and which joints are relevant (inside the canvas at
-    frame 0). The box is the canvas minus the margin, widened to include the frame-0 joints."""
+    frame 0). The box is the canvas minus the margin, widened to include the frame-0 joints.
+
+    A close-up (some joints already outside the canvas at frame 0, as at the photo's scale) keeps only the head,
+    neck and shoulders in frame: arms may swing out of the picture and back, as in a close-up dance video;
+    holding them inside would leave a close-up almost motionless."""
     k = body.work_keypoints()
     ys = body.y_stretch
     m = _margin(body.canvas_w, body.canvas_h)
     lo = np.array([m, m / ys])
     hi = np.array([body.canvas_w - 1 - m, (body.canvas_h - 1 - m) / ys])
     relevant = ((k >= 0) & (k <= np.array([body.canvas_w - 1, (body.canvas_h - 1) / ys]))).all(axis=1)
+    if not relevant.all():
+        kept = np.zeros_like(relevant)
+        kept[_CLOSE_UP_KEPT] = True
+        relevant &= kept
     if relevant.any():
         lo = np.minimum(lo, k[relevant].min(axis=0))
         hi = np.maximum(hi, k[relevant].max(axis=0))

@@ -33,7 +33,7 @@ import torch
 from . import music as music_mod
 from . import video
 from .body import BodyDetector, BodyDetectorConfig
-from .choreo import BodyLayout, ProceduralChoreographer, body_from_face, body_from_keypoints
+from .choreo import BodyLayout, ProceduralChoreographer, body_from_face, body_from_keypoints, fraction_inside
 from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, NoFaceError, load_photo, require_antelopev2
 from .metrics import identity_similarity
 from .models import WeightsError, build, get_preset, load_stableanimator, resolve_weights
@@ -74,11 +74,11 @@ class GenerationSettings:
     music_offset_s: float = 0.0  # where in the music file the dance starts
     seconds: float | None = None  # how much music to use (None: all of it, up to StudioConfig.max_music_s)
     mode: str = "ab"  # "ab" (baseline + identity in one run), "identity" or "baseline"
-    # "whole_body": the body keeps the photo's scale when all of it fits the frame, else it is shrunk until it does
-    # (a full dance; on a head-and-shoulders photo the skeleton is then smaller than the person);
     # "photo": always the photo's scale, so the first pose lies on the person as StableAnimator expects (parts
-    # outside the frame are not drawn; on a head-and-shoulders photo the dance is a small upper-body one)
-    framing: str = "whole_body"
+    # outside the frame are not drawn: a head-and-shoulders photo gives a close-up dance, face large);
+    # "whole_body": the photo's scale when all of the body fits the frame, else shrunk until it does (a full
+    # dance, but on a close photo the skeleton is then smaller than the person in it)
+    framing: str = "photo"
 
 
 # GenerationSettings.framing -> the choreographer's fit mode
@@ -238,7 +238,7 @@ class DanceStudio:
         return analysis
 
     def body_layout(self, face: FaceResult | None, image: PIL.Image.Image, size: tuple[int, int],
-                    framing: str = "whole_body") -> BodyLayout:
+                    framing: str = "photo") -> BodyLayout:
         """Frame-0 body placed on the person in the photo: from DWPose keypoints when the detector is loaded and
         sees enough of the body, else from the face box, else (no face) a whole body standing in the middle.
         ``framing`` as in :class:`GenerationSettings`."""
@@ -349,6 +349,9 @@ class DanceStudio:
         if body.fit_scale < 0.98:
             warnings.append("to keep the skeleton on the person instead, choose the photo's scale as framing "
                             "(--framing photo)")
+        elif fraction_inside(body.keypoints[None], *size) < 1.0:
+            warnings.append("the photo shows part of the body, so the dance is a close-up at the photo's scale; "
+                            "the whole-body framing (--framing whole_body) shrinks all of the body into the frame")
         poses = self.choreograph(music, body, settings.fps, settings.seed)  # [T, 18, 2]
         skeletons = SkeletonFrames(poses, *size)
         lap("choreography")
@@ -454,9 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--guidance", type=float, default=None)
     p.add_argument("--size", type=int, nargs=2, default=None, metavar=("W", "H"))
     p.add_argument("--mode", default="ab", choices=["ab", "identity", "baseline"])
-    p.add_argument("--framing", default="whole_body", choices=list(FRAMINGS),
-                   help="whole_body (default): the body is shrunk if it must, so all of it fits the frame; "
-                        "photo: always the photo's scale, so the skeleton lies on the person")
+    p.add_argument("--framing", default="photo", choices=list(FRAMINGS),
+                   help="photo (default): the photo's scale, so the skeleton lies on the person (a close photo "
+                        "gives a close-up dance); whole_body: shrunk if it must, so all of the body fits the frame")
     p.add_argument("--seed", type=int, default=23123134)
     p.add_argument("--no-face", default="refuse", choices=list(NO_FACE_CHOICES),
                    help="when the photo has no face: refuse, or make the baseline only")

@@ -25,10 +25,9 @@ TOKENS_INFO = "How many of the face encoder's {count} identity tokens the identi
 SEED_LABEL = "Seed"
 SEED_INFO = "Same seed, same dance and same noise."
 FRAMING_LABEL = "Framing"
-FRAMING_CHOICES = (("Whole body in the frame", "whole_body"), ("Keep the photo's scale", "photo"))
-FRAMING_INFO = ("Whole body: a full dance; the body is shrunk if the photo is too close for all of it to fit. "
-                "Photo's scale: the skeleton lies on the person, as the model prefers, but a head-and-shoulders "
-                "photo then gets only a small upper-body dance.")
+FRAMING_CHOICES = (("Photo's scale", "photo"), ("Whole body in the frame", "whole_body"))
+FRAMING_INFO = ("Photo's scale: the skeleton lies on the person, as the model expects; a head-and-shoulders photo "
+                "gives a close-up dance. Whole body: shrunk until all of the body fits, for a full dance.")
 ADVANCED_LABEL = "Advanced"
 STEPS_LABEL = "Denoising steps"
 GUIDANCE_LABEL = "Guidance"

@@ -365,6 +365,22 @@ def test_a_body_that_fills_the_canvas_still_dances_inside_it(analysed):
     assert np.ptp(poses, axis=0).max() > 0.3 * lay.head_height  # still moving
 
 
+def test_a_close_up_keeps_head_and_shoulders_in_frame_and_lets_the_arms_move(analysed):
+    """At the photo's scale a head-and-shoulders photo leaves hips and legs below the frame: the head, neck and
+    shoulders stay inside, while the arms may swing out of the picture and back (held inside they would barely
+    move at this scale)."""
+    # the sample astronaut's face box: elbows just inside the frame, wrists, hips and legs below it
+    lay = body_from_face((180, 60, 272, 180), (512, 512), (W, H), fit="clip")
+    for name, seen in (("RElbow", 1.0), ("LElbow", 1.0), ("RWrist", 0.0), ("RHip", 0.0)):
+        assert fraction_inside(lay.keypoints[None, [JOINTS.index(name)]], W, H) == seen, name
+    poses = ProceduralChoreographer()(analysed[0][0], FPS, 0, lay)
+    kept = [JOINTS.index(n) for n in ("Nose", "Neck", "RShoulder", "LShoulder", "REye", "LEye", "REar", "LEar")]
+    assert fraction_inside(poses[:, kept], W, H) == 1.0
+    wrists = poses[:, [JOINTS.index("RWrist"), JOINTS.index("LWrist")]]
+    assert np.ptp(wrists[..., 1], axis=0).min() > 1.5 * lay.head_height  # the hands go up and down
+    assert bone_length_variation(poses) < 0.01
+
+
 def test_silence_or_missing_beats_still_gives_a_dance(body):
     m = _synthetic_music([], 8.0, rms=lambda t: np.zeros_like(t))
     poses = ProceduralChoreographer()(m, FPS, 0, body)
