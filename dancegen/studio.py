@@ -60,6 +60,9 @@ class StudioConfig:
     output_max_age_s: float = 3600.0  # request folders older than this are deleted when a new one is made
     seed: int = 0  # seed of the tiny preset's random weights
     progress_bar: bool = True  # tqdm bar per denoising step on stderr (the app shows its own)
+    # skeleton.mp4 is drawn at an integer multiple of the canvas whose shorter side is at least this many px, so the
+    # thin DWPose lines survive video compression on small canvases (the diffusion always gets canvas-size drawings)
+    skeleton_video_min_px: int = 256
 
 
 @dataclass(frozen=True)
@@ -260,7 +263,9 @@ class DanceStudio:
 
     def write_skeleton_video(self, poses: np.ndarray, size: tuple[int, int], fps: float,
                              music: music_mod.MusicAnalysis, path: Path) -> Path:
-        return video.write_mp4(iter(SkeletonFrames(poses, *size)), fps, path, audio=music.samples, sr=music.sr)
+        k = max(1, math.ceil(self.config.skeleton_video_min_px / min(size)))  # drawing scale
+        frames = SkeletonFrames(poses * k, size[0] * k, size[1] * k)
+        return video.write_mp4(iter(frames), fps, path, audio=music.samples, sr=music.sr)
 
     def skeleton_preview(self, photo, music_path, settings: GenerationSettings = GenerationSettings()) -> Path:
         """The dance as a skeleton video with the music (no diffusion): quick feedback after an upload."""

@@ -214,7 +214,7 @@ def test_skeleton_preview_is_an_mp4_with_the_music(app, files):
     video, text = app.skeleton_preview(str(ASTRONAUT), str(files["short"]), 0, 3, 6, 1, 128, 192)
     info = probe(video)
     assert text == T.SKELETON_READY
-    assert (info.width, info.height) == (128, 192) and info.n_frames == 18  # 3 s at 6 fps
+    assert (info.width, info.height) == (256, 384) and info.n_frames == 18  # drawn at 2x; 3 s at 6 fps
     assert info.audio_codec == "aac" and abs(info.audio_duration_s - 3.0) < 0.1
 
 

@@ -14,7 +14,7 @@ from PIL import Image
 from audio_synth import synth_track
 from dancegen import video
 from dancegen.face import NoFaceError
-from dancegen.studio import DanceStudio, GenerationSettings, StudioConfig
+from dancegen.studio import DanceStudio, GenerationSettings, SkeletonFrames, StudioConfig
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PHOTO = ASSETS / "astronaut.png"
@@ -74,12 +74,21 @@ def test_report_has_what_a_reviewer_needs(result):
     assert not list(result.out_dir.glob(".partial-*"))
 
 
-def test_baseline_and_identity_differ_and_skeleton_matches_poses(result):
+def test_baseline_and_identity_differ_and_skeleton_matches_poses(result, studio, music_file):
     base, ident = video.frames_of(result.videos["baseline"]), video.frames_of(result.videos["identity"])
     assert base.shape == ident.shape == (24, 128, 128, 3)
     assert np.abs(base.astype(int) - ident.astype(int)).mean() > 1.0
     skeleton = video.frames_of(result.videos["skeleton"])
-    assert skeleton.shape == (24, 128, 128, 3) and skeleton.max() > 100 and np.median(skeleton) < 10
+    # drawn at twice the 128 px canvas, so its thin lines stay legible
+    assert skeleton.shape == (24, 256, 256, 3) and skeleton.max() > 100 and np.median(skeleton) < 10
+    from dancegen.face import load_photo
+
+    image = load_photo(PHOTO)
+    body = studio.body_layout(studio.analyse_face(image), image, (128, 128))
+    poses = studio.choreograph(studio.analyse_music(music_file, 0.0, 3.0), body, 8.0, GenerationSettings().seed)
+    drawn = SkeletonFrames(poses * 2, 256, 256)[5]  # [256, 256, 3]: what frame 5 should show
+    lit, shown = drawn.max(axis=2) > 60, skeleton[5].max(axis=2) > 60
+    assert (lit & shown).sum() > 0.5 * lit.sum()  # the same drawing, through H.264
 
 
 def test_no_face_refused_or_baseline_only(tmp_path, music_file):
