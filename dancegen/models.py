@@ -121,14 +121,6 @@ class DanceModels:
     weights: str = "random"  # where the weights came from (for banners and reports)
     identity_layers: list[str] = field(default_factory=list)  # processor names that carry the identity branch
 
-    @property
-    def device(self) -> torch.device:
-        return self.unet.conv_in.weight.device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.unet.conv_in.weight.dtype
-
     def modules(self) -> dict[str, nn.Module]:
         mods = {"unet": self.unet, "face_encoder": self.face_encoder, "pose_net": self.pose_net,
                 "vae": self.vae, "image_encoder": self.image_encoder}
