@@ -68,7 +68,9 @@ def window_weights(length: int) -> torch.Tensor:
 
 
 class DancePipeline(DiffusionPipeline):
-    model_cpu_offload_seq = "image_encoder->face_encoder->pose_net->unet->vae"
+    # Offload hooks: each model, when it runs, sends the one before it back to the CPU. The pose net always runs
+    # before the UNet, so the CLIP encoder leaves the GPU even when the face encoder does not run (baseline only).
+    model_cpu_offload_seq = "face_encoder->image_encoder->pose_net->unet->vae"
 
     def __init__(self, unet, vae, image_encoder, face_encoder, pose_net, scheduler: EulerDiscreteScheduler):
         super().__init__()
@@ -92,7 +94,7 @@ class DancePipeline(DiffusionPipeline):
         size = self.image_encoder.config.image_size
         pixels = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0).permute(2, 0, 1)[None]  # [1,3,H,W]
         pixels = _resize_with_antialiasing(pixels * 2 - 1, (size, size))
-        pixels = ((pixels + 1) / 2).clamp(0, 1)
+        pixels = (pixels + 1) / 2  # no clamp: SVD feeds the antialiased resize's overshoot to CLIP as it is
         mean = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
         std = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
         pixels = ((pixels - mean) / std).to(device=device, dtype=dtype)
@@ -108,7 +110,7 @@ class DancePipeline(DiffusionPipeline):
     def encode_poses(self, frames: Sequence[np.ndarray], index: list[int], device, dtype) -> torch.Tensor:
         """Skeleton frames (uint8 RGB) at ``index`` -> pose-net features. [F, C0, h, w]"""
         batch = np.stack([np.asarray(frames[i]) for i in index])  # [F, H, W, 3] uint8
-        poses = torch.from_numpy(batch).permute(0, 3, 1, 2).to(device=device, dtype=dtype) / 127.5 - 1
+        poses = (torch.from_numpy(batch).permute(0, 3, 1, 2).to(device).float() / 127.5 - 1).to(dtype)  # in fp32
         return self.pose_net(poses)
 
     # ----------------------------------------------------------------------------------------------- call

@@ -110,6 +110,30 @@ def test_progress_callback_and_cancel(pipe, inputs):
         pipe(reference, poses[:4], face, mode="baseline", should_stop=stop_after_one, **FAST)
 
 
+def test_clip_input_is_prepared_exactly_as_diffusers_svd_pipeline_does():
+    """Same CLIP image embedding as StableVideoDiffusionPipeline._encode_image (StableAnimator's copy of it): an
+    antialiased resize to 224 in [-1, 1], back to [0, 1] without clamping, CLIP mean/std. The test image has hard
+    edges, whose resize overshoots [0, 1]."""
+    from diffusers import StableVideoDiffusionPipeline
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+            hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, patch_size=32,
+            image_size=224, projection_dim=32)).eval()
+    svd = StableVideoDiffusionPipeline(vae=None, image_encoder=encoder, unet=None, scheduler=None,
+                                       feature_extractor=CLIPImageProcessor())
+    tiny = models.build("tiny")
+    ours = DancePipeline(tiny.unet, tiny.vae, encoder, tiny.face_encoder, tiny.pose_net, tiny.scheduler)
+    image = np.zeros((300, 260, 3), np.uint8)
+    image[:, 130:] = 255
+    image[100:200, 50:80] = np.random.default_rng(0).integers(0, 255, (100, 30, 3))
+    image = PIL.Image.fromarray(image)
+    with torch.no_grad():
+        assert torch.equal(ours.encode_clip(image, "cpu", torch.float32), svd._encode_image(image, "cpu", 1, False))
+
+
 def test_model_cpu_offload_hooks_give_the_same_video(inputs):
     """The small-GPU option: accelerate's offload hooks on every model, in model_cpu_offload_seq order. On the CPU
     the moves are no-ops, so this checks that the pipeline runs unchanged under the hooks, call after call."""
@@ -122,6 +146,8 @@ def test_model_cpu_offload_hooks_give_the_same_video(inputs):
     plain = pipe(reference, poses[:3], face, **kw).videos
     pipe.enable_model_cpu_offload(device="cpu")
     assert all(hasattr(getattr(pipe, name), "_hf_hook") for name in modules)
+    # the pose net (run in every mode) sends the CLIP encoder back, also when the face encoder never runs
+    assert pipe.pose_net._hf_hook.prev_module_hook.model is pipe.image_encoder
     for _ in range(2):  # the hooks are re-armed after every call
         offloaded = pipe(reference, poses[:3], face, **kw).videos
         assert all(np.array_equal(plain[k], offloaded[k]) for k in plain)
