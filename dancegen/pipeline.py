@@ -22,8 +22,10 @@ import PIL.Image
 import torch
 from diffusers import DiffusionPipeline, EulerDiscreteScheduler
 from diffusers.image_processor import VaeImageProcessor
+from diffusers.models.autoencoders.vae import DiagonalGaussianDistribution
 from diffusers.pipelines.stable_video_diffusion.pipeline_stable_video_diffusion import _resize_with_antialiasing
 from diffusers.utils import BaseOutput
+from torch.func import functional_call
 
 from .identity import pack_conditioning
 from .models import DanceModels
@@ -59,6 +61,13 @@ def temporal_windows(num_frames: int, tile: int, overlap: int) -> list[list[int]
     if windows[-1][-1] < num_frames - 1:
         windows.append([0, *range(num_frames - tile + 1, num_frames)])
     return windows
+
+
+def _float32_state(module: torch.nn.Module, device) -> dict[str, torch.Tensor]:
+    """A float32 copy of a module's parameters and buffers on ``device`` (for torch.func.functional_call)."""
+    state = dict(module.named_parameters())
+    state.update(module.named_buffers())
+    return {k: v.to(device=device, dtype=torch.float32) for k, v in state.items()}
 
 
 def window_weights(length: int) -> torch.Tensor:
@@ -102,10 +111,18 @@ class DancePipeline(DiffusionPipeline):
 
     def encode_reference_latent(self, image: PIL.Image.Image, width: int, height: int, noise_aug: float,
                                 generator: torch.Generator, device, dtype) -> torch.Tensor:
-        """Reference resized to the canvas, noise-augmented, VAE mode (unscaled, as SVD). [1, 4, h, w]"""
+        """Reference resized to the canvas, noise-augmented, VAE mode (unscaled, as SVD). [1, 4, h, w]
+
+        A half-precision VAE with ``force_upcast`` encodes in float32, as diffusers' SVD pipeline (and so
+        StableAnimator) does, but through a float32 copy of the encoder weights for this one call: the shared model
+        is never cast back and forth, which concurrent requests could not survive."""
         pixels = self.image_processor.preprocess(image, height=height, width=width)  # [1, 3, H, W] in [-1, 1]
-        pixels = pixels + noise_aug * torch.randn(pixels.shape, generator=generator)
-        return self.vae.encode(pixels.to(device=device, dtype=dtype)).latent_dist.mode()
+        pixels = (pixels + noise_aug * torch.randn(pixels.shape, generator=generator)).to(device)
+        if self.vae.dtype == torch.float32 or not self.vae.config.get("force_upcast", False):
+            return self.vae.encode(pixels.to(dtype)).latent_dist.mode()
+        h = functional_call(self.vae.encoder, _float32_state(self.vae.encoder, device), (pixels,))
+        moments = functional_call(self.vae.quant_conv, _float32_state(self.vae.quant_conv, device), (h,))
+        return DiagonalGaussianDistribution(moments).mode().to(dtype)  # [1, 4, h, w]
 
     def encode_poses(self, frames: Sequence[np.ndarray], index: list[int], device, dtype) -> torch.Tensor:
         """Skeleton frames (uint8 RGB) at ``index`` -> pose-net features. [F, C0, h, w]"""

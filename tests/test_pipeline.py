@@ -134,6 +134,23 @@ def test_clip_input_is_prepared_exactly_as_diffusers_svd_pipeline_does():
         assert torch.equal(ours.encode_clip(image, "cpu", torch.float32), svd._encode_image(image, "cpu", 1, False))
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_vae_encodes_the_reference_in_float32_without_changing_the_model(dtype, inputs):
+    """As diffusers' SVD pipeline upcasts the VAE for this encode (force_upcast), but the shared model stays put."""
+    import copy
+
+    pipe = DancePipeline.from_models(models.build("tiny", dtype=dtype))
+    reference = inputs[0]
+    reference_f32 = copy.deepcopy(pipe.vae).float()
+    latent = pipe.encode_reference_latent(reference, 64, 64, 0.02, torch.Generator().manual_seed(1), "cpu", dtype)
+    pixels = pipe.image_processor.preprocess(reference, height=64, width=64)
+    pixels = pixels + 0.02 * torch.randn(pixels.shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = reference_f32.encode(pixels).latent_dist.mode().to(dtype)
+    assert latent.dtype == dtype and torch.equal(latent, expected)
+    assert {p.dtype for p in pipe.vae.parameters()} == {dtype}
+
+
 def test_model_cpu_offload_hooks_give_the_same_video(inputs):
     """The small-GPU option: accelerate's offload hooks on every model, in model_cpu_offload_seq order. On the CPU
     the moves are no-ops, so this checks that the pipeline runs unchanged under the hooks, call after call."""
