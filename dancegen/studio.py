@@ -125,6 +125,10 @@ def pick_device(requested: str | None) -> torch.device:
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
 
+class OutOfMemory(ValueError):
+    """The device ran out of memory for this request (one line with what to try; the studio stays usable)."""
+
+
 def pick_dtype(requested: str | None, device: torch.device) -> torch.dtype:
     """The models' dtype: as requested, else float16 on CUDA (as StableAnimator runs) and float32 on the CPU."""
     if requested is None:
@@ -364,12 +368,19 @@ class DanceStudio:
         # 4. Diffusion (encoding, denoising and decoding are timed inside)
         steps = settings.steps or self.preset.steps
         guidance = self.preset.guidance if settings.guidance is None else settings.guidance
-        output = self.pipe(
-            image, skeletons, embedding, alpha=settings.alpha, id_tokens=settings.id_tokens, mode=mode,
-            num_inference_steps=steps, min_guidance_scale=guidance, max_guidance_scale=guidance,
-            tile_frames=self.preset.tile_frames, tile_overlap=self.preset.tile_overlap,
-            decode_chunk_size=self.preset.decode_chunk, unet_batch_size=self.config.unet_batch_size, seed=settings.seed,
-            callback=progress, should_stop=should_stop)
+        try:
+            output = self.pipe(
+                image, skeletons, embedding, alpha=settings.alpha, id_tokens=settings.id_tokens, mode=mode,
+                num_inference_steps=steps, min_guidance_scale=guidance, max_guidance_scale=guidance,
+                tile_frames=self.preset.tile_frames, tile_overlap=self.preset.tile_overlap,
+                decode_chunk_size=self.preset.decode_chunk, unet_batch_size=self.config.unet_batch_size,
+                seed=settings.seed, callback=progress, should_stop=should_stop)
+        except torch.OutOfMemoryError:
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()  # give the failed run's blocks back, so the next request starts clean
+            where = "GPU" if self.device.type == "cuda" else "computer"
+            raise OutOfMemory(f"the {where} ran out of memory for {len(skeletons)} frames at {size[0]}x{size[1]}: "
+                              "try a smaller size, or start the app with --unet-batch 1 or --cpu-offload") from None
         for stage, key in (("encode", "encoding"), ("denoise", "denoising"), ("decode", "decoding")):
             timings[key] = round(output.timings_s[stage], 3)
         clock = time.perf_counter()

@@ -186,3 +186,21 @@ def test_framing_photo_keeps_the_photo_scale_whole_body_fits_the_frame(studio):
     assert fraction_inside(photo.keypoints[None], 512, 512) < 0.8
     with pytest.raises(ValueError, match="framing"):
         studio.skeleton_preview(PHOTO, ASSETS / "sample_music.wav", GenerationSettings(framing="close-up"))
+
+
+def test_out_of_memory_is_a_clear_error_and_the_next_request_runs(tmp_path, music_file, monkeypatch):
+    """A GPU running out of memory cannot happen here, so the UNet raises torch's own OutOfMemoryError once."""
+    studio = DanceStudio(StudioConfig(preset="tiny", output_root=str(tmp_path)))
+    calls = []
+
+    def exhausted(*args, **kwargs):
+        calls.append(1)
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(studio.pipe.unet, "forward", exhausted)
+    settings = GenerationSettings(seconds=2.0, steps=1, fps=4.0)
+    with pytest.raises(ValueError, match=r"ran out of memory for 8 frames at 128x128: try a smaller size"):
+        studio.generate(PHOTO, music_file, settings)
+    assert calls and not list(tmp_path.rglob("*.mp4"))  # nothing half-written
+    monkeypatch.undo()
+    assert set(studio.generate(PHOTO, music_file, settings).videos) >= {"baseline", "identity"}
