@@ -792,6 +792,13 @@ POOLS = (
      "arm_wave": 0.6},
 )
 
+# a close-up (legs outside the frame) draws from moves that show in the arms, shoulders and head
+CLOSE_UP_POOLS = (
+    {"sway": 1.2, "shoulder_pop": 1.5, "arm_wave": 1.0, "bounce": 0.5},
+    {"arm_wave": 1.2, "clap": 1.2, "reach": 1.0, "shoulder_pop": 1.0, "disco": 0.8},
+    {"clap": 1.2, "pump": 1.2, "reach": 1.0, "disco": 1.0, "arm_wave": 0.8},
+)
+
 
 def _mirror(out: _MoveOut) -> _MoveOut:
     r = out.rows.copy()
@@ -930,6 +937,7 @@ class ProceduralChoreographer:
         rng = np.random.default_rng([int(seed) & 0xFFFFFFFFFFFFFFFF, _song_key(music)])
         rig = _make_rig(body)
         neutral = _neutral(rig)
+        pools = POOLS if _in_canvas(body).all() else CLOSE_UP_POOLS
         beats, bar = _beat_grid(music, t_end, cfg)
         bpb = int(getattr(music, "beats_per_bar", 4) or 4)
         bpb = bpb if 2 <= bpb <= 12 else 4
@@ -999,7 +1007,7 @@ class ProceduralChoreographer:
                 continue
             # calm / medium / loud pool from the phrase's loudness, tempered for slow songs
             e = float(energy[first: first + n].mean()) * tempo_factor(counts[first], counts[first + n])
-            pool = POOLS[0 if e < cfg.energy_calm else (2 if e > cfg.energy_loud else 1)]
+            pool = pools[0 if e < cfg.energy_calm else (2 if e > cfg.energy_loud else 1)]
             jitter = 1.0 + cfg.amp_jitter * rng.uniform(-1.0, 1.0)
             amps = np.clip(amp_base[first: first + n] * jitter, 0.2, 1.05)
             if n == 8:
@@ -1203,6 +1211,12 @@ def _feet(t: np.ndarray, steps, head: float) -> tuple[np.ndarray, np.ndarray]:
 _CLOSE_UP_KEPT = [J[n] for n in ("Nose", "Neck", "RShoulder", "LShoulder", "REye", "LEye", "REar", "LEar")]
 
 
+def _in_canvas(body: BodyLayout) -> np.ndarray:
+    """Which frame-0 joints lie on the canvas: [18] bool (not all of them: a close-up)."""
+    k = body.work_keypoints()
+    return ((k >= 0) & (k <= np.array([body.canvas_w - 1, (body.canvas_h - 1) / body.y_stretch]))).all(axis=1)
+
+
 def _frame_box(body: BodyLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Work-space box every relevant joint must stay in, and which joints are relevant (inside the canvas at
     frame 0). The box is the canvas minus the margin, widened to include the frame-0 joints.
@@ -1215,7 +1229,7 @@ def _frame_box(body: BodyLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m = _margin(body.canvas_w, body.canvas_h)
     lo = np.array([m, m / ys])
     hi = np.array([body.canvas_w - 1 - m, (body.canvas_h - 1 - m) / ys])
-    relevant = ((k >= 0) & (k <= np.array([body.canvas_w - 1, (body.canvas_h - 1) / ys]))).all(axis=1)
+    relevant = _in_canvas(body)
     if not relevant.all():
         kept = np.zeros_like(relevant)
         kept[_CLOSE_UP_KEPT] = True

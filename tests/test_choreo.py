@@ -379,6 +379,10 @@ def test_a_close_up_keeps_head_and_shoulders_in_frame_and_lets_the_arms_move(ana
     wrists = poses[:, [JOINTS.index("RWrist"), JOINTS.index("LWrist")]]
     assert np.ptp(wrists[..., 1], axis=0).min() > 1.5 * lay.head_height  # the hands go up and down
     assert bone_length_variation(poses) < 0.01
+    # the moves are ones that show above the waist: no squats, knee lifts, side steps or hip shifts
+    for m, _ in analysed:
+        names = {move.name for move in ProceduralChoreographer().plan(m, 0, lay, 30.0).moves}
+        assert names and not names & {"squat", "knee_lift", "step_touch", "hip_shift"}, names
 
 
 def test_silence_or_missing_beats_still_gives_a_dance(body):
