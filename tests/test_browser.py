@@ -120,8 +120,8 @@ def test_upload_generate_and_play_in_chromium(page_url, music_file):
 
         # phone width: the columns stack and nothing scrolls sideways
         page.set_viewport_size({"width": 390, "height": 844})
-        page.wait_for_timeout(300)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 392
+        # wait for the relayout (slow on a busy machine); fails if the page never fits the phone's width
+        page.wait_for_function("document.documentElement.scrollWidth <= 392", timeout=15_000)
         photo_box, generate_box = page.locator("#photo").bounding_box(), page.locator("#generate").bounding_box()
         assert generate_box["y"] > photo_box["y"] + photo_box["height"]
         page.screenshot(path=str(ARTIFACTS / "app-phone.png"), full_page=True)
