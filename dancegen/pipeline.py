@@ -119,7 +119,7 @@ class DancePipeline(DiffusionPipeline):
         pixels = self.image_processor.preprocess(image, height=height, width=width)  # [1, 3, H, W] in [-1, 1]
         pixels = (pixels + noise_aug * torch.randn(pixels.shape, generator=generator)).to(device)
         if self.vae.dtype == torch.float32 or not self.vae.config.get("force_upcast", False):
-            return self.vae.encode(pixels.to(dtype)).latent_dist.mode()
+            return self.vae.encode(pixels.to(self.vae.dtype)).latent_dist.mode().to(dtype)
         h = functional_call(self.vae.encoder, _float32_state(self.vae.encoder, device), (pixels,))
         moments = functional_call(self.vae.quant_conv, _float32_state(self.vae.quant_conv, device), (h,))
         return DiagonalGaussianDistribution(moments).mode().to(dtype)  # [1, 4, h, w]

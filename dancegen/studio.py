@@ -380,7 +380,7 @@ class DanceStudio:
                 torch.cuda.empty_cache()  # give the failed run's blocks back, so the next request starts clean
             where = "GPU" if self.device.type == "cuda" else "computer"
             raise OutOfMemory(f"the {where} ran out of memory for {len(skeletons)} frames at {size[0]}x{size[1]}: "
-                              "try a smaller size, or start the app with --unet-batch 1 or --cpu-offload") from None
+                              "try a smaller size, or run with --unet-batch 1 or --cpu-offload") from None
         for stage, key in (("encode", "encoding"), ("denoise", "denoising"), ("decode", "decoding")):
             timings[key] = round(output.timings_s[stage], 3)
         clock = time.perf_counter()
