@@ -6,17 +6,12 @@ Reads a few flags (or environment variables, for Hugging Face Spaces), loads the
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import logging
 import os
 import sys
 
-
-class _ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line on stderr and exit status 2, like every other bad input
-        print(f"error: {message}", file=sys.stderr)
-        raise SystemExit(2)
+from dancegen.cli import ArgumentParser, UsageError
 
 
 def _env_number(name: str, kind: type):
@@ -26,17 +21,16 @@ def _env_number(name: str, kind: type):
     try:
         return kind(value)
     except ValueError:
-        print(f"error: the environment variable {name} must be a number, got {value!r}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise UsageError(f"the environment variable {name} must be a number, got {value!r}") from None
 
 
 def _default(value, fallback):
     return fallback if value is None else value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> ArgumentParser:
     env = os.environ.get
-    p = _ArgumentParser(prog="python app.py", description="photo + music -> dance video, as a web app")
+    p = ArgumentParser(prog="python app.py", description="photo + music -> dance video, as a web app")
     p.add_argument("--preset", default=env("DANCEGEN_PRESET") or "tiny", choices=["tiny", "stableanimator"],
                    help="model: tiny (offline, untrained) or stableanimator (trained weights) [DANCEGEN_PRESET]")
     p.add_argument("--weights", default=env("DANCEGEN_WEIGHTS") or None,
@@ -64,7 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.concurrency < 1:
         print("error: --concurrency must be at least 1", file=sys.stderr)
         return 2

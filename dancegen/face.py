@@ -33,7 +33,6 @@ Importing this module loads no model and downloads nothing.
 
 from __future__ import annotations
 
-import argparse
 import collections
 import contextlib
 import dataclasses
@@ -51,6 +50,8 @@ from typing import Any, Iterable, Mapping, NamedTuple, Sequence, Union
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+
+from .cli import ArgumentParser, UsageError
 
 # The exact text the app shows when a photo has no usable face.
 NO_FACE_MESSAGE = (
@@ -1004,17 +1005,9 @@ def frame_similarities(
 # ------------------------------------------------------------------------------------------------------- CLI
 
 
-class _ArgError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line instead of argparse's usage block
-        raise _ArgError(message)
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m dancegen face", description="Detect, align and embed the largest face of a photo.")
+def _parser() -> ArgumentParser:
+    p = ArgumentParser(prog="python -m dancegen face",
+                       description="Detect, align and embed the largest face of a photo.")
     p.add_argument("photo", help="the reference photo (JPEG, PNG, WebP, ...)")
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
     p.add_argument("--source", choices=SOURCES, default="offline", help="face models to use (default: offline)")
@@ -1046,7 +1039,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _save(result.crop_image(), args.crop_out, "face crop")
         if args.preview_out:
             _save(result.preview, args.preview_out, "preview")
-    except (_ArgError, FaceError) as exc:
+    except (UsageError, FaceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:

@@ -23,7 +23,6 @@ librosa's beat tracker (~25 s on a cold cache) happens off the request path.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import math
@@ -36,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .cli import ArgumentParser, UsageError
 
 
 class MusicError(ValueError):
@@ -603,14 +604,9 @@ def _native_stderr_silenced():
         os.close(saved)
 
 
-class _ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line on stderr, exit status 2 (argparse prints usage otherwise)
-        raise MusicError(message)
-
-
 def main(argv: list[str] | None = None) -> int:
     """``python -m dancegen music AUDIO [--json] [--offset S] [--seconds S] [--max-seconds S]``."""
-    parser = _ArgumentParser(prog="python -m dancegen music", description="Tempo, beats and bars of a music file.")
+    parser = ArgumentParser(prog="python -m dancegen music", description="Tempo, beats and bars of a music file.")
     parser.add_argument("audio", help="music file (wav, mp3, ogg, flac, m4a, ...)")
     parser.add_argument("--json", action="store_true", help="print a JSON object (times in seconds, ms precision)")
     parser.add_argument("--offset", type=float, default=0.0, help="start of the segment in seconds (default 0)")
@@ -621,7 +617,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
         with _native_stderr_silenced():
             result = analyse(args.audio, args.offset, args.seconds, args.max_seconds)
-    except MusicError as exc:
+    except (UsageError, MusicError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:

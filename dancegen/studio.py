@@ -10,7 +10,6 @@ The app and the CLI (``python -m dancegen generate``) only talk to this class.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -32,6 +31,7 @@ import torch
 
 from . import music as music_mod
 from . import video
+from .cli import ArgumentParser, UsageError
 from .body import BodyDetector, BodyDetectorConfig
 from .choreo import BodyLayout, ProceduralChoreographer, body_from_face, body_from_keypoints, fraction_inside
 from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, NoFaceError, load_photo, require_antelopev2
@@ -446,15 +446,9 @@ class DanceStudio:
 # ------------------------------------------------------------------------------------------------------ CLI
 
 
-class _ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line on stderr and exit status 2, like every other bad input
-        print(f"error: {message}", file=sys.stderr)
-        raise SystemExit(2)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _ArgumentParser(prog="python -m dancegen generate",
-                        description="photo + music -> baseline.mp4, identity.mp4, side_by_side.mp4, report.json")
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(prog="python -m dancegen generate",
+                       description="photo + music -> baseline.mp4, identity.mp4, side_by_side.mp4, report.json")
     p.add_argument("--photo", required=True, help="reference photo (one person, face visible)")
     p.add_argument("--music", required=True, help="music file (wav, mp3, ogg, flac, m4a)")
     p.add_argument("--out", required=True, help="output folder (created; only our files are written)")
@@ -487,7 +481,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     out = Path(args.out)
     for label, value in (("photo", args.photo), ("music", args.music)):
         if not Path(value).is_file():
