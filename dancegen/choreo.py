@@ -134,6 +134,11 @@ class BodyLayout:
         """Frame-0 joints [18, 2] in work px (canvas y divided by ``y_stretch``)."""
         return self.keypoints / np.array([1.0, self.y_stretch])
 
+    def joints_in_frame(self) -> np.ndarray:
+        """Which frame-0 joints lie on the canvas: [18] bool (not all of them: a close-up)."""
+        k = self.keypoints
+        return ((k >= 0) & (k <= np.array([self.canvas_w - 1, self.canvas_h - 1]))).all(axis=1)
+
 
 def _bone_lengths(pts: np.ndarray) -> np.ndarray:
     return np.array([np.hypot(*(pts[b] - pts[a])) for a, b in LIMBS], dtype=np.float64)  # [17]
@@ -937,7 +942,7 @@ class ProceduralChoreographer:
         rng = np.random.default_rng([int(seed) & 0xFFFFFFFFFFFFFFFF, _song_key(music)])
         rig = _make_rig(body)
         neutral = _neutral(rig)
-        pools = POOLS if _in_canvas(body).all() else CLOSE_UP_POOLS
+        pools = POOLS if body.joints_in_frame().all() else CLOSE_UP_POOLS
         beats, bar = _beat_grid(music, t_end, cfg)
         bpb = int(getattr(music, "beats_per_bar", 4) or 4)
         bpb = bpb if 2 <= bpb <= 12 else 4
@@ -1211,12 +1216,6 @@ def _feet(t: np.ndarray, steps, head: float) -> tuple[np.ndarray, np.ndarray]:
 _CLOSE_UP_KEPT = [J[n] for n in ("Nose", "Neck", "RShoulder", "LShoulder", "REye", "LEye", "REar", "LEar")]
 
 
-def _in_canvas(body: BodyLayout) -> np.ndarray:
-    """Which frame-0 joints lie on the canvas: [18] bool (not all of them: a close-up)."""
-    k = body.work_keypoints()
-    return ((k >= 0) & (k <= np.array([body.canvas_w - 1, (body.canvas_h - 1) / body.y_stretch]))).all(axis=1)
-
-
 def _frame_box(body: BodyLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Work-space box every relevant joint must stay in, and which joints are relevant (inside the canvas at
     frame 0). The box is the canvas minus the margin, widened to include the frame-0 joints.
@@ -1229,7 +1228,7 @@ def _frame_box(body: BodyLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m = _margin(body.canvas_w, body.canvas_h)
     lo = np.array([m, m / ys])
     hi = np.array([body.canvas_w - 1 - m, (body.canvas_h - 1 - m) / ys])
-    relevant = _in_canvas(body)
+    relevant = body.joints_in_frame()
     if not relevant.all():
         kept = np.zeros_like(relevant)
         kept[_CLOSE_UP_KEPT] = True

@@ -33,7 +33,7 @@ from . import music as music_mod
 from . import video
 from .cli import ArgumentParser, UsageError
 from .body import BodyDetector, BodyDetectorConfig
-from .choreo import BodyLayout, ProceduralChoreographer, body_from_face, body_from_keypoints, fraction_inside
+from .choreo import BodyLayout, ProceduralChoreographer, body_from_face, body_from_keypoints
 from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, NoFaceError, load_photo, require_antelopev2
 from .metrics import identity_similarity
 from .models import WeightsError, build, get_preset, load_stableanimator, resolve_weights
@@ -358,7 +358,7 @@ class DanceStudio:
         if body.fit_scale < 0.98:
             warnings.append("to keep the skeleton on the person instead, choose the photo's scale as framing "
                             "(--framing photo)")
-        elif fraction_inside(body.keypoints[None], *size) < 1.0:
+        elif not body.joints_in_frame().all():
             warnings.append("the photo shows part of the body, so the dance is a close-up at the photo's scale; "
                             "the whole-body framing (--framing whole_body) shrinks all of the body into the frame")
         poses = self.choreograph(music, body, settings.fps, settings.seed)  # [T, 18, 2]
