@@ -29,18 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from audio_synth import synth_track, write_wav  # noqa: E402
+from support.audio_synth import synth_track, write_wav  # noqa: E402
 
 from dancegen import music  # noqa: E402
-from dancegen.choreo import (  # noqa: E402
-    ProceduralChoreographer,
-    beat_alignment_score,
-    body_from_face,
-    bone_length_variation,
-    foot_sliding_px,
-    fraction_inside,
-)
-from dancegen.skeleton import render_sequence  # noqa: E402
+from dancegen.choreo import ProceduralChoreographer  # noqa: E402
+from dancegen.metrics.motion import (beat_alignment_score, bone_length_variation, foot_sliding_px,  # noqa: E402
+                                     fraction_inside)
+from dancegen.pose.layout import body_from_face  # noqa: E402
+from dancegen.pose.render import render_pose  # noqa: E402
 
 SR = 22050
 SONGS = [  # (label, tempo or tempo map, meter, style, seconds, loudness envelope or None)
@@ -101,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     poses = dancer(m, args.fps, args.seed, body)
     t_choreo = time.perf_counter() - t0
     t0 = time.perf_counter()
-    frames = render_sequence(poses[: args.render_frames], 512, 512)
+    frames = np.stack([render_pose(p, 512, 512) for p in poses[: args.render_frames]])
     t_render = time.perf_counter() - t0
     print(f"3-minute song ({m.duration_s:.0f} s, {poses.shape[0]} frames):")
     print(f"  analyse  {t_analyse:6.2f} s")

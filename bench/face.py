@@ -28,7 +28,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dancegen.face import FaceAnalyser, FaceAnalyserConfig  # noqa: E402
+from dancegen.face.analyser import FaceAnalyser, FaceAnalyserConfig  # noqa: E402
 
 
 def _median_ms(fn, repeats: int) -> tuple[float, float, float]:

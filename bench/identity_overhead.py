@@ -21,7 +21,7 @@ import torch
 from diffusers.models.attention_processor import AttnProcessor2_0
 
 from dancegen import models
-from dancegen.identity import pack_conditioning
+from dancegen.models.identity import pack_conditioning
 
 # A mid-size config: three cross-attention levels like SVD, widths scaled down so one pass takes ~1 s on 2 cores.
 MID = replace(models.PRESETS["tiny"], name="mid", unet=dict(

@@ -50,7 +50,7 @@ def bench_ab(reps: int) -> None:
     pipe = DancePipeline.from_models(models.build("tiny"))
     pipe.set_progress_bar_config(disable=True)
     reference, poses, face = inputs(16, 128)
-    kw = dict(num_inference_steps=4, tile_frames=8, tile_overlap=2, decode_chunk_size=8, seed=1)
+    kw = dict(num_inference_steps=4, tile_frames=8, tile_overlap=2, decode_chunk_size=8)
 
     def ab():
         pipe(reference, poses, face, mode="ab", **kw)
@@ -110,8 +110,9 @@ def bench_memory(device: str) -> None:
 
 
 def bench_stages() -> None:
-    from dancegen.studio import DanceStudio, GenerationSettings, StudioConfig
     from dancegen import music
+    from dancegen.config import GenerationSettings, StudioConfig
+    from dancegen.studio import DanceStudio
 
     music.warm_up()
     with tempfile.TemporaryDirectory() as tmp:
@@ -164,7 +165,7 @@ def bench_full(device: str, preset: str, size: int, steps: int, reps: int) -> No
     pipe.set_progress_bar_config(disable=True)
     reference, poses, face = inputs(p.tile_frames, size)
     kw = dict(num_inference_steps=steps, tile_frames=p.tile_frames, tile_overlap=p.tile_overlap,
-              decode_chunk_size=p.decode_chunk, seed=1)
+              decode_chunk_size=p.decode_chunk)
     pipe(reference, poses, face, **{**kw, "num_inference_steps": 1})  # warm-up (kernels, allocator)
     print(f"[full] {name}: {preset} preset, random weights, {size}x{size}, {len(poses)} frames, {steps} steps, "
           f"{str(dtype).split('.')[-1]}")

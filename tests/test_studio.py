@@ -1,32 +1,23 @@
-"""End to end on the tiny preset (CPU): photo + music files -> mp4s checked with a real decoder, report, CLI."""
+"""The studio end to end on the tiny preset (CPU): photo + music files -> mp4s checked with a real decoder, the
+report, no-face handling, settings, dtype, framing and running out of memory."""
 
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-import soundfile as sf
 from PIL import Image
+from support.paths import ASSETS, ASTRONAUT
 
-from audio_synth import synth_track
-from dancegen import video
-from dancegen.face import NoFaceError
-from dancegen.studio import DanceStudio, GenerationSettings, SkeletonFrames, StudioConfig
+from dancegen.config import GenerationSettings, StudioConfig
+from dancegen.errors import NoFaceError, OutOfMemory, SettingsError
+from dancegen.io.video import frames_of, probe
+from dancegen.pose.render import SkeletonFrames
+from dancegen.studio import DanceStudio
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-PHOTO = ASSETS / "astronaut.png"
 FAST = dict(steps=2, fps=8.0)
-
-
-@pytest.fixture(scope="module")
-def music_file(tmp_path_factory):
-    samples, _, _ = synth_track(120, 4.0, sr=22050, style="drums", seed=1)
-    path = tmp_path_factory.mktemp("music") / "beat.wav"
-    sf.write(path, samples, 22050)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +26,9 @@ def studio(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def result(studio, music_file):
+def result(studio, drum_music):
     steps = []
-    res = studio.generate(PHOTO, music_file, GenerationSettings(alpha=1.5, id_tokens=3, seconds=3.0, **FAST),
+    res = studio.generate(ASTRONAUT, drum_music, GenerationSettings(alpha=1.5, id_tokens=3, seconds=3.0, **FAST),
                           progress=lambda i, n: steps.append(i))
     res.progress_steps = steps
     return res
@@ -51,11 +42,11 @@ def test_banner_says_untrained_tiny_on_cpu(studio):
 def test_all_videos_are_h264_aac_with_matching_durations(result):
     assert set(result.videos) == {"baseline", "identity", "side_by_side", "skeleton"}
     for name, path in result.videos.items():
-        info = video.probe(path)
+        info = probe(path)
         assert (info.video_codec, info.audio_codec, info.pix_fmt) == ("h264", "aac", "yuv420p"), name
         assert info.fps == pytest.approx(8.0) and info.n_frames == 24, name
         assert abs(info.audio_duration_s - info.duration_s) <= 1 / 8, name
-    base, both = video.probe(result.videos["baseline"]), video.probe(result.videos["side_by_side"])
+    base, both = probe(result.videos["baseline"]), probe(result.videos["side_by_side"])
     assert (base.width, base.height) == (128, 128)
     assert both.width >= 2 * base.width and both.height > base.height  # two halves plus the label bar
 
@@ -74,42 +65,42 @@ def test_report_has_what_a_reviewer_needs(result):
     assert not list(result.out_dir.glob(".partial-*"))
 
 
-def test_baseline_and_identity_differ_and_skeleton_matches_poses(result, studio, music_file):
-    base, ident = video.frames_of(result.videos["baseline"]), video.frames_of(result.videos["identity"])
+def test_baseline_and_identity_differ_and_skeleton_matches_poses(result, studio, drum_music):
+    base, ident = frames_of(result.videos["baseline"]), frames_of(result.videos["identity"])
     assert base.shape == ident.shape == (24, 128, 128, 3)
     assert np.abs(base.astype(int) - ident.astype(int)).mean() > 1.0
-    skeleton = video.frames_of(result.videos["skeleton"])
+    skeleton = frames_of(result.videos["skeleton"])
     # drawn at twice the 128 px canvas, so its thin lines stay legible
     assert skeleton.shape == (24, 256, 256, 3) and skeleton.max() > 100 and np.median(skeleton) < 10
-    from dancegen.face import load_photo
+    from dancegen.io.photo import load_photo
 
-    image = load_photo(PHOTO)
+    image = load_photo(ASTRONAUT)
     body = studio.body_layout(studio.analyse_face(image), image, (128, 128))
-    poses = studio.choreograph(studio.analyse_music(music_file, 0.0, 3.0), body, 8.0, GenerationSettings().seed)
+    poses = studio.choreograph(studio.analyse_music(drum_music, 0.0, 3.0), body, 8.0, GenerationSettings().seed)
     drawn = SkeletonFrames(poses * 2, 256, 256)[5]  # [256, 256, 3]: what frame 5 should show
     lit, shown = drawn.max(axis=2) > 60, skeleton[5].max(axis=2) > 60
     assert (lit & shown).sum() > 0.5 * lit.sum()  # the same drawing, through H.264
 
 
-def test_no_face_refused_or_baseline_only(tmp_path, music_file):
+def test_no_face_refused_or_baseline_only(tmp_path, drum_music):
     blank = tmp_path / "wall.png"
     Image.fromarray(np.tile(np.linspace(40, 200, 256, dtype=np.uint8)[:, None, None], (1, 256, 3))).save(blank)
     refusing = DanceStudio(StudioConfig(preset="tiny", output_root=str(tmp_path / "a")))
     with pytest.raises(NoFaceError, match="no face found"):
-        refusing.generate(blank, music_file, GenerationSettings(seconds=2.0, **FAST))
+        refusing.generate(blank, drum_music, GenerationSettings(seconds=2.0, **FAST))
     lenient = DanceStudio(StudioConfig(preset="tiny", on_no_face="baseline", output_root=str(tmp_path / "b")))
-    res = lenient.generate(blank, music_file, GenerationSettings(seconds=2.0, **FAST))
+    res = lenient.generate(blank, drum_music, GenerationSettings(seconds=2.0, **FAST))
     assert set(res.videos) == {"baseline", "skeleton"} and res.report["mode"] == "baseline"
     assert any("no face" in w for w in res.warnings)
 
 
 @pytest.mark.parametrize("settings, message", [
-    (dict(alpha=-1.0), "alpha"), (dict(id_tokens=9), "identity tokens"), (dict(size=(100, 128)), "multiples of 64"),
+    (dict(alpha=-1.0), "alpha"), (dict(id_tokens=9), "identity tokens"), (dict(size=(100, 128)), "multiple of 64"),
     (dict(fps=0.0), "fps"), (dict(mode="both"), "mode"),
 ])
-def test_bad_settings_are_clear_errors(studio, music_file, settings, message):
-    with pytest.raises(ValueError, match=message):
-        studio.generate(PHOTO, music_file, GenerationSettings(**settings))
+def test_bad_settings_are_clear_errors(studio, drum_music, settings, message):
+    with pytest.raises(SettingsError, match=message):
+        studio.generate(ASTRONAUT, drum_music, GenerationSettings(**settings))
 
 
 def run_cli(*args):
@@ -117,63 +108,23 @@ def run_cli(*args):
                           text=True, timeout=600)
 
 
-def test_cli_generate_writes_videos_and_report(tmp_path, music_file):
-    out = tmp_path / "out"
-    proc = run_cli("--photo", PHOTO, "--music", music_file, "--out", out, "--seconds", 2, "--fps", 4,
-                   "--steps", 1, "--alpha", 0.5, "--id-tokens", 2, "--seed", 11, "--unet-batch", 2,
-                   "--framing", "photo")
-    assert proc.returncode == 0, proc.stderr
-    assert {p.name for p in out.iterdir()} == {"baseline.mp4", "identity.mp4", "side_by_side.mp4", "skeleton.mp4",
-                                               "report.json"}
-    report = json.loads((out / "report.json").read_text())
-    assert (report["alpha"], report["id_tokens"], report["seed"], report["fps"], report["frames"]) == (0.5, 2, 11,
-                                                                                                        4.0, 8)
-    assert report["framing"] == "photo"
-
-
-@pytest.mark.parametrize("case", ["missing photo", "not an image", "silent music", "no face", "bad alpha",
-                                  "bad unet batch"])
-def test_cli_bad_input_one_line_exit_2_no_output(tmp_path, music_file, case):
-    photo, music, extra = PHOTO, music_file, []
-    if case == "missing photo":
-        photo = tmp_path / "nope.jpg"
-    elif case == "not an image":
-        photo = tmp_path / "notes.png"
-        photo.write_text("just text")
-    elif case == "silent music":
-        music = tmp_path / "silence.wav"
-        sf.write(music, np.zeros(22050 * 3, dtype=np.float32), 22050)
-    elif case == "no face":
-        photo = tmp_path / "wall.png"
-        Image.new("RGB", (200, 200), (90, 120, 150)).save(photo)
-    elif case == "bad alpha":
-        extra = ["--alpha", "-3"]
-    else:
-        extra = ["--unet-batch", "0"]
-    out = tmp_path / "out"
-    proc = run_cli("--photo", photo, "--music", music, "--out", out, "--seconds", 2, "--steps", 1, *extra)
-    assert proc.returncode == 2
-    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and "Traceback" not in proc.stderr
-    assert not out.exists()
-
-
-def test_dtype_choice_reaches_the_models_and_the_report(tmp_path, music_file):
+def test_dtype_choice_reaches_the_models_and_the_report(tmp_path, drum_music):
     studio = DanceStudio(StudioConfig(preset="tiny", dtype="bfloat16", output_root=str(tmp_path)))
     assert studio.describe()["dtype"] == "bfloat16"
     assert {p.dtype for p in studio.pipe.unet.parameters()} == {torch.bfloat16}
-    res = studio.generate(PHOTO, music_file, GenerationSettings(seconds=2.0, steps=1, fps=4.0, mode="identity"))
-    assert res.report["dtype"] == "bfloat16" and video.probe(res.videos["identity"]).n_frames == 8
-    with pytest.raises(ValueError, match="dtype must be one of"):
+    res = studio.generate(ASTRONAUT, drum_music, GenerationSettings(seconds=2.0, steps=1, fps=4.0, mode="identity"))
+    assert res.report["dtype"] == "bfloat16" and probe(res.videos["identity"]).n_frames == 8
+    with pytest.raises(SettingsError, match="dtype must be one of"):
         DanceStudio(StudioConfig(preset="tiny", dtype="int8"))
 
 
 def test_framing_photo_keeps_the_photo_scale_whole_body_fits_the_frame(studio):
     """The astronaut is a head-and-shoulders photo: at its scale the body runs off the bottom of the frame."""
-    from dancegen.choreo import J, fraction_inside
-    from dancegen.face import load_photo
+    from dancegen.io.photo import load_photo
+    from dancegen.metrics.motion import fraction_inside
+    from dancegen.pose.topology import J
 
-    image = load_photo(PHOTO)
+    image = load_photo(ASTRONAUT)
     face = studio.analyse_face(image)
     x0, y0, x1, y1 = np.asarray(face.largest.bbox) * 512 / np.array([*image.size, *image.size])
     photo = studio.body_layout(face, image, (512, 512), "photo")
@@ -184,11 +135,11 @@ def test_framing_photo_keeps_the_photo_scale_whole_body_fits_the_frame(studio):
     assert photo.head_height > 2 * whole.head_height
     assert fraction_inside(whole.keypoints[None], 512, 512) == 1.0
     assert fraction_inside(photo.keypoints[None], 512, 512) < 0.8
-    with pytest.raises(ValueError, match="framing"):
-        studio.skeleton_preview(PHOTO, ASSETS / "sample_music.wav", GenerationSettings(framing="close-up"))
+    with pytest.raises(SettingsError, match="framing"):
+        studio.skeleton_preview(ASTRONAUT, ASSETS / "sample_music.wav", GenerationSettings(framing="close-up"))
 
 
-def test_out_of_memory_is_a_clear_error_and_the_next_request_runs(tmp_path, music_file, monkeypatch):
+def test_out_of_memory_is_a_clear_error_and_the_next_request_runs(tmp_path, drum_music, monkeypatch):
     """A GPU running out of memory cannot happen here, so the UNet raises torch's own OutOfMemoryError once."""
     studio = DanceStudio(StudioConfig(preset="tiny", output_root=str(tmp_path)))
     calls = []
@@ -199,8 +150,38 @@ def test_out_of_memory_is_a_clear_error_and_the_next_request_runs(tmp_path, musi
 
     monkeypatch.setattr(studio.pipe.unet, "forward", exhausted)
     settings = GenerationSettings(seconds=2.0, steps=1, fps=4.0)
-    with pytest.raises(ValueError, match=r"ran out of memory for 8 frames at 128x128: try a smaller size"):
-        studio.generate(PHOTO, music_file, settings)
+    with pytest.raises(OutOfMemory, match=r"ran out of memory for 8 frames at 128x128: try a smaller size"):
+        studio.generate(ASTRONAUT, drum_music, settings)
     assert calls and not list(tmp_path.rglob("*.mp4"))  # nothing half-written
     monkeypatch.undo()
-    assert set(studio.generate(PHOTO, music_file, settings).videos) >= {"baseline", "identity"}
+    assert set(studio.generate(ASTRONAUT, drum_music, settings).videos) >= {"baseline", "identity"}
+
+
+def test_with_cpu_offload_concurrent_generations_take_turns(tmp_path, drum_music):
+    """The offload hooks move models that every request shares, so with --cpu-offload the studio runs one diffusion
+    at a time even when the app serves several requests at once (without it, two runs overlap)."""
+    import threading
+    import time
+
+    def overlap(cpu_offload: bool) -> bool:
+        studio = DanceStudio(StudioConfig(preset="tiny", cpu_offload=cpu_offload, output_root=str(tmp_path)))
+        spans, lock = [], threading.Lock()
+
+        def one() -> None:
+            start = []
+            settings = GenerationSettings(seconds=2.0, steps=3, fps=4.0, mode="baseline")
+            job = studio.prepare(ASTRONAUT, drum_music, settings)
+            studio.diffuse(job, progress=lambda step, total: start.append(time.perf_counter()) if step == 1 else None)
+            with lock:
+                spans.append((start[0], time.perf_counter()))
+
+        threads = [threading.Thread(target=one) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        (a0, a1), (b0, b1) = sorted(spans)
+        return b0 < a1
+
+    assert not overlap(cpu_offload=True)
+    assert overlap(cpu_offload=False)

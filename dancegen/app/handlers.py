@@ -1,0 +1,375 @@
+"""What the page's events do (:class:`DanceApp`), callable directly (tests), through Gradio events and the API.
+
+The handlers talk only to :class:`dancegen.studio.DanceStudio`, created once and shared by every request.
+Previews (face crop, music summary, skeleton video) are quick events; generation runs in Gradio's queue with a
+progress bar over the denoising steps and a Stop button that ends the run between two steps.
+
+Errors reach the page by kind (:mod:`dancegen.errors`): a :class:`UserError` is shown as the user's problem, in
+their words; a resource limit says what to try; anything else is logged with its traceback and shown as ours, with
+the id it was logged under. All the text a person reads lives in :mod:`.text`.
+
+On a Hugging Face Space with the ``spaces`` package, generation runs inside ``spaces.GPU`` (ZeroGPU) with a GPU
+time request sized from the request (frames x steps); elsewhere the same code runs unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import importlib
+import importlib.util
+import logging
+import math
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from ..config import GenerationSettings, ServeConfig
+from ..errors import GenerationCancelled, MusicError, NoFaceError, PhotoError, ResourceLimit, UserError, report_internal
+from ..studio import DanceStudio, GenerationResult
+from . import text as T
+from .plots import music_plot_table, similarity_view
+
+logger = logging.getLogger(__name__)
+
+MIN_MUSIC_S = 2.0  # the music stage refuses shorter segments
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _sentence(exc: BaseException) -> str:
+    """An exception's one-line message with a capital first letter (no traceback, no class name)."""
+    text = str(exc).strip()
+    return _capital(text.splitlines()[0] if text else type(exc).__name__)
+
+
+@contextlib.contextmanager
+def _reported(what: str) -> Iterator[None]:
+    """Turn what goes wrong into gr.Error by kind: the user's problem in their words, a resource limit with what to
+    try, anything else logged with its traceback and shown as ours."""
+    try:
+        yield
+    except (gr.Error, GenerationCancelled):
+        raise
+    except UserError as exc:
+        raise gr.Error(_sentence(exc), print_exception=False) from None
+    except ResourceLimit as exc:
+        logger.warning("%s: %s", what, exc)
+        raise gr.Error(_sentence(exc), print_exception=False) from None
+    except Exception as exc:
+        raise gr.Error(_capital(report_internal(logger, what, exc)) + ".", print_exception=False) from None
+
+
+def upload_source(value: Any) -> str | bytes | None:
+    """An uploaded file as a path (or bytes for a data: URL) from a path, a Gradio FileData dict or object."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (str, os.PathLike)):
+        return os.fspath(value)
+    if isinstance(value, dict):
+        path, url = value.get("path"), value.get("url")
+    else:
+        path, url = getattr(value, "path", None), getattr(value, "url", None)
+    if path:
+        return os.fspath(path)
+    if isinstance(url, str) and url.startswith("data:") and "," in url:
+        try:
+            return base64.b64decode(url.split(",", 1)[1], validate=False)
+        except (binascii.Error, ValueError):
+            return b""  # undecodable: the face stage reports an empty photo file
+    return None
+
+
+def _number(value: Any, name: str, default: float | None = None) -> float | None:
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise gr.Error(T.BAD_NUMBER.format(name=name, value=value), print_exception=False) from None
+    if not math.isfinite(number):
+        raise gr.Error(T.BAD_NUMBER.format(name=name, value=value), print_exception=False)
+    return number
+
+
+def _integer(value: Any, name: str, default: int | None = None) -> int | None:
+    number = _number(value, name, None if default is None else float(default))
+    return None if number is None else int(round(number))
+
+
+def session_key(request: gr.Request | None) -> str:
+    """Whose run a Stop press belongs to: the browser tab's (or API client's) session."""
+    return getattr(request, "session_hash", None) or "local"
+
+
+def on_space() -> bool:
+    """True on a Hugging Face Space whose image has the `spaces` package (ZeroGPU's decorator)."""
+    return bool(os.environ.get("SPACE_ID")) and importlib.util.find_spec("spaces") is not None
+
+
+class StopSwitch:
+    """Per-session stop flags. Stop sets the flag of its own session's run; the run checks it between steps."""
+
+    def __init__(self) -> None:
+        self._flags: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def arm(self, key: str) -> threading.Event:
+        """A fresh, unset flag for the session's next run (replacing any older one)."""
+        with self._lock:
+            event = self._flags[key] = threading.Event()
+            return event
+
+    def current(self, key: str) -> threading.Event:
+        """The session's armed flag, or a fresh one when the run was started without arming (API calls)."""
+        with self._lock:
+            event = self._flags.get(key)
+            if event is None:
+                event = self._flags[key] = threading.Event()
+            return event
+
+    def peek(self, key: str) -> threading.Event | None:
+        with self._lock:
+            return self._flags.get(key)
+
+    def stop(self, key: str) -> bool:
+        """Ask the session's run to stop; False when nothing is running or waiting for it."""
+        with self._lock:
+            event = self._flags.get(key)
+        if event is None:
+            return False
+        event.set()
+        return True
+
+    def release(self, key: str, event: threading.Event) -> None:
+        """The run that used ``event`` is over (a newer run's flag is left alone)."""
+        with self._lock:
+            if self._flags.get(key) is event:
+                del self._flags[key]
+
+    def discard(self, key: str) -> None:
+        with self._lock:
+            self._flags.pop(key, None)
+
+
+
+def _notices(lines) -> str:
+    return "\n".join(f"- {T.NOTICE.format(text=line)}" for line in lines)
+
+
+# ----------------------------------------------------------------------------------------------- handlers
+
+
+class DanceApp:
+    """The handlers of the page, callable directly (tests) or through Gradio events and the API."""
+
+    def __init__(self, studio: DanceStudio, config: ServeConfig = ServeConfig()):
+        self.studio = studio
+        self.config = config
+        self.stops = StopSwitch()
+        zero_gpu = on_space() if config.zero_gpu is None else config.zero_gpu
+        self._run = self.run_generation
+        if zero_gpu:
+            spaces = importlib.import_module("spaces")
+            self._run = spaces.GPU(duration=self.gpu_seconds)(self.run_generation)
+
+    # ---- settings
+
+    @property
+    def max_music_s(self) -> float:
+        return float(self.studio.config.max_music_s)
+
+    def default_seconds(self) -> float:
+        return max(MIN_MUSIC_S, min(self.config.default_seconds, self.max_music_s))
+
+    def settings(self, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None, guidance=None,
+                 fps=8.0, width=None, height=None, framing=None) -> GenerationSettings:
+        """Control values (numbers, strings or None) -> GenerationSettings, which checks the ranges (gr.Error)."""
+        defaults = GenerationSettings()
+        preset = self.studio.preset
+        size = (_integer(width, T.WIDTH_LABEL, preset.size[0]), _integer(height, T.HEIGHT_LABEL, preset.size[1]))
+        with _reported("settings"):
+            return GenerationSettings(
+                alpha=_number(alpha, T.ALPHA_LABEL, defaults.alpha),
+                id_tokens=_integer(id_tokens, T.TOKENS_LABEL),
+                seed=_integer(seed, T.SEED_LABEL, defaults.seed),
+                steps=_integer(steps, T.STEPS_LABEL),
+                guidance=_number(guidance, T.GUIDANCE_LABEL),
+                fps=_number(fps, T.FPS_LABEL, defaults.fps),
+                size=size,
+                music_offset_s=_number(offset, T.OFFSET_LABEL, 0.0),
+                seconds=_number(length, T.LENGTH_LABEL, self.default_seconds()),
+                framing=defaults.framing if framing in (None, "") else str(framing),
+            )
+
+    # ---- previews
+
+    def face_preview(self, photo):
+        """Photo -> (preview image with the used face boxed, message). No face: no image and the reason."""
+        source = upload_source(photo)
+        if source is None:
+            return None, T.FACE_HINT
+        with _reported("face preview"):
+            try:
+                face = self.studio.analyse_face(source)
+            except NoFaceError as exc:
+                return None, T.NO_FACE.format(message=_sentence(exc))
+        return face.preview, T.FACE_NOTES.format(notes=" · ".join(_capital(n) for n in face.notes))
+
+    def music_summary(self, music, offset=0.0, length=None):
+        """Music -> (summary text with tempo, beats and notices, beat/energy plot update)."""
+        path = upload_source(music)
+        if not isinstance(path, str):
+            return T.MUSIC_HINT, gr.update(value=None, visible=False)
+        offset_s = _number(offset, T.OFFSET_LABEL, 0.0)
+        seconds = _number(length, T.LENGTH_LABEL, self.default_seconds())
+        with _reported("music summary"):
+            analysis = self.studio.analyse_music(path, offset_s, seconds)
+        text = T.MUSIC_SUMMARY.format(tempo=analysis.tempo_bpm, beats=len(analysis.beats_s),
+                                      bars=len(analysis.downbeats_s), per_bar=analysis.beats_per_bar,
+                                      duration=analysis.duration_s, offset=analysis.offset_s)
+        if analysis.notices:
+            text += "\n\n" + _notices(analysis.notices)
+        return text, gr.update(value=music_plot_table(analysis), visible=True)
+
+    def skeleton_preview(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
+                         framing=None):
+        """Photo + music -> (skeleton mp4 with the music, message). Missing or unusable input: no video, the reason.
+
+        Face and music problems are reported inline (the face and music previews already raised them)."""
+        path, source = upload_source(music), upload_source(photo)
+        if not isinstance(path, str):
+            return None, T.SKELETON_NEEDS_MUSIC
+        if source is None:
+            return None, T.SKELETON_NEEDS_PHOTO
+        settings = self.settings(offset=offset, length=length, fps=fps, seed=seed, width=width, height=height,
+                                 framing=framing)
+        with _reported("skeleton preview"):
+            try:
+                video_path = self.studio.skeleton_preview(source, path, settings)
+            except (PhotoError, MusicError) as exc:
+                return None, T.SKELETON_FAILED.format(message=_sentence(exc))
+        return str(video_path), T.SKELETON_READY
+
+    # ---- generation
+
+    def gpu_seconds(self, photo, music, settings: GenerationSettings, session: str = "local") -> int:
+        """ZeroGPU time request for one run, from its frames x steps and size (a generous estimate)."""
+        seconds = settings.seconds if settings.seconds is not None else self.max_music_s
+        frames = max(1, round(min(seconds, self.max_music_s) * settings.fps))
+        steps = settings.steps or self.studio.preset.steps
+        width, height = settings.size or self.studio.preset.size
+        scale = width * height / (512 * 512)
+        cfg = self.config
+        estimate = cfg.gpu_s_base + frames * steps * scale * cfg.gpu_s_per_frame_step + frames * cfg.gpu_s_per_frame
+        return int(min(cfg.gpu_s_max, math.ceil(estimate)))
+
+    def run_generation(self, photo, music, settings: GenerationSettings,
+                       session: str = "local") -> Iterator[tuple]:
+        """Run studio.generate in a worker thread; yield ("progress", step, total) ..., then ("result", result).
+
+        A generator with picklable arguments and items, so the same code runs in-process and inside ZeroGPU's
+        forked GPU worker (where the session's stop flag is not visible and a run ends on its own).
+        """
+        events: queue.Queue = queue.Queue()
+        flag = self.stops.peek(session)
+        abandoned = threading.Event()  # the consumer went away (generator closed): stop at the next step
+
+        def should_stop() -> bool:
+            return abandoned.is_set() or (flag is not None and flag.is_set())
+
+        def work() -> None:
+            try:
+                result = self.studio.generate(photo, music, settings,
+                                              progress=lambda step, total: events.put(("progress", step, total)),
+                                              should_stop=should_stop)
+                events.put(("result", result))
+            except BaseException as exc:  # handed to the consumer, which raises it in the request's thread
+                events.put(("error", exc))
+
+        worker = threading.Thread(target=work, name="dancegen-generate", daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = events.get()
+                if item[0] == "error":
+                    raise item[1]
+                yield item
+                if item[0] == "result":
+                    return
+        finally:
+            abandoned.set()
+
+    def generate(self, photo, music, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None,
+                 guidance=None, fps=8.0, width=None, height=None, framing=None, request: gr.Request | None = None,
+                 progress: gr.Progress = gr.Progress()):
+        """Photo + music + settings -> (baseline mp4, identity mp4, side-by-side mp4, similarity plot update,
+        similarity text, notes). Bad input raises gr.Error; a Stop press returns empty results and says so."""
+        source, path = upload_source(photo), upload_source(music)
+        if source is None:
+            raise gr.Error(T.NO_PHOTO, print_exception=False)
+        if not isinstance(path, str):
+            raise gr.Error(T.NO_MUSIC, print_exception=False)
+        settings = self.settings(offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height, framing)
+        key = session_key(request)
+        flag = self.stops.current(key)
+        start = time.perf_counter()
+        try:
+            if flag.is_set():
+                raise GenerationCancelled("stopped before it started")
+            progress(0.0, desc=T.PROGRESS_PREPARING)
+            with _reported("generation"):
+                for item in self._run(source, path, settings, key):
+                    if item[0] == "result":
+                        return self._result_outputs(item[1], time.perf_counter() - start)
+                    step, total = item[1], item[2]
+                    progress((step, total), desc=T.PROGRESS_DENOISING, unit="steps")
+                    if step >= total:
+                        progress(1.0, desc=T.PROGRESS_WRITING)
+                raise RuntimeError("the generator ended without a result")
+        except GenerationCancelled:
+            return None, None, None, gr.update(value=None, visible=False), "", T.STATUS_STOPPED
+        finally:
+            self.stops.release(key, flag)
+
+    def _result_outputs(self, result: GenerationResult, elapsed_s: float):
+        report = result.report
+        table, similarity_text = similarity_view(report.get("identity_similarity") or {})
+        plot = gr.update(value=table, visible=table is not None)
+        summary = T.RESULT_SUMMARY.format(frames=report["frames"], seconds=report["seconds"], fps=report["fps"],
+                                          width=report["width"], height=report["height"], steps=report["steps"],
+                                          total=elapsed_s)
+        notes = summary + ("\n\n" + _notices(result.warnings) if result.warnings else "")
+        videos = result.videos
+
+        def path(name: str) -> str | None:
+            return str(videos[name]) if name in videos else None
+
+        return path("baseline"), path("identity"), path("side_by_side"), plot, similarity_text, notes
+
+    # ---- run control (buttons)
+
+    def arm(self, request: gr.Request | None = None):
+        """Generate was clicked: a fresh stop flag for this session; Generate off and Stop on while it runs."""
+        self.stops.arm(session_key(request))
+        return gr.update(interactive=False), gr.update(interactive=True), T.STATUS_QUEUED
+
+    def finish(self, request: gr.Request | None = None):
+        """The run ended (done, failed or stopped): drop the session's flag; Generate on, Stop off."""
+        self.stops.discard(session_key(request))
+        return gr.update(interactive=True), gr.update(interactive=False), T.STATUS_READY
+
+    def stop(self, request: gr.Request | None = None) -> str:
+        """Stop this session's run between two denoising steps (or before it starts, if it is still queued)."""
+        return T.STATUS_STOPPING if self.stops.stop(session_key(request)) else T.STATUS_NOTHING_TO_STOP

@@ -1,0 +1,71 @@
+"""Serving the web app: ``python app.py`` / ``dancegen serve`` (tiny offline preset by default).
+
+Reads the serving and studio settings (flags, or environment variables on Hugging Face Spaces), loads the studio
+once, builds the page and serves it. Host and port default to Gradio's own GRADIO_SERVER_NAME / GRADIO_SERVER_PORT.
+The flags are parsed before torch or gradio is imported, so ``--help`` and bad flags answer at once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import sys
+import threading
+from collections.abc import Sequence
+
+from ..cli import ArgumentParser, run
+from ..config import PresetName, ServeConfig, StudioConfig, add_arguments, from_arguments
+
+logger = logging.getLogger(__name__)
+
+
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(prog="python app.py", description="photo + music -> dance video, as a web app")
+    add_arguments(p, StudioConfig)
+    add_arguments(p, ServeConfig)
+    return p
+
+
+def start_warm_up() -> threading.Thread:
+    """Compile the beat tracker (numba, ~25 s cold) once in a background thread, off the request path."""
+    from ..music import warm_up
+
+    def warm() -> None:
+        try:
+            logger.info("beat tracker warmed up in %.1f s", warm_up())
+        except Exception:  # a failed warm-up only means the first music upload is slower
+            logger.warning("beat tracker warm-up failed; the first music analysis will be slower", exc_info=True)
+
+    thread = threading.Thread(target=warm, name="dancegen-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _serve(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(list(argv))
+    on_space = bool(os.environ.get("SPACE_ID"))
+    # On a Space the trained weights come from the hub unless a folder was given.
+    download = args.download or (on_space and args.preset == PresetName.STABLEANIMATOR and args.weights_dir is None)
+    studio_config = from_arguments(StudioConfig, args, download=download, progress_bar=False)
+    serve_config = from_arguments(ServeConfig, args)
+    if on_space and importlib.util.find_spec("spaces") is not None:
+        import spaces  # noqa: F401  (ZeroGPU: must be imported before torch touches CUDA)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("dancegen").setLevel(logging.INFO)
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # keep start-up output to our own lines
+
+    from ..studio import DanceStudio
+    from .layout import build_ui, launch_kwargs
+
+    studio = DanceStudio(studio_config)
+    print(studio.banner(), file=sys.stderr)
+    start_warm_up()
+    demo = build_ui(studio, serve_config)
+    demo.launch(server_name=serve_config.host, server_port=serve_config.port, share=serve_config.share,
+                **launch_kwargs(studio, serve_config))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(lambda: _serve(sys.argv[1:] if argv is None else argv), "starting the app")

@@ -1,0 +1,106 @@
+"""Every string the web app shows a person, kept apart from the logic in :mod:`.handlers` and :mod:`.layout`.
+
+Templates use ``str.format`` fields; the field names are part of each template's contract with the handlers.
+"""
+
+TITLE = "dancegen: one photo + one song = a dance video"
+
+INTRO = (
+    "Upload a photo of one person and a piece of music. The app finds the face, tracks the beats, "
+    "choreographs a dance on them and animates the photo twice: a **baseline** without the identity branch "
+    "and an **identity** video with it, so you can compare how well each keeps the face."
+)
+
+# ------------------------------------------------------------------------------------------------ inputs
+
+PHOTO_LABEL = "Reference photo: one person, face visible (up to {max_file_size})"
+MUSIC_LABEL = "Music: WAV, MP3, OGG, FLAC or M4A (up to {max_file_size})"
+OFFSET_LABEL = "Start time in the music (s)"
+LENGTH_LABEL = "Length of the dance (s)"
+LENGTH_INFO = "At most {max_s:g} s; longer music is trimmed."
+ALPHA_LABEL = "Identity strength (alpha)"
+ALPHA_INFO = "0 turns the identity branch off; 1 is the trained strength. The baseline always uses 0."
+TOKENS_LABEL = "Identity tokens"
+TOKENS_INFO = "How many of the face encoder's {count} identity tokens the identity video uses."
+SEED_LABEL = "Seed"
+SEED_INFO = "Same seed, same dance and same noise."
+FRAMING_LABEL = "Framing"
+FRAMING_CHOICES = (("Photo's scale", "photo"), ("Whole body in the frame", "whole_body"))
+FRAMING_INFO = ("Photo's scale: the skeleton lies on the person, as the model expects; a head-and-shoulders photo "
+                "gives a close-up dance. Whole body: shrunk until all of the body fits, for a full dance.")
+ADVANCED_LABEL = "Advanced"
+STEPS_LABEL = "Denoising steps"
+GUIDANCE_LABEL = "Guidance"
+FPS_LABEL = "Frames per second"
+WIDTH_LABEL = "Width (px)"
+HEIGHT_LABEL = "Height (px)"
+SIZE_INFO = "Multiples of 64."
+GENERATE_BUTTON = "Generate dance"
+STOP_BUTTON = "Stop"
+EXAMPLES_LABEL = "Try it: click the example, then Generate"
+
+# ---------------------------------------------------------------------------------------------- previews
+
+FACE_PREVIEW_LABEL = "Face used (green box) and its aligned crop"
+FACE_HINT = "Upload a photo to see which face will be used."
+FACE_TEXT_LABEL = "Face message"
+NO_FACE = "**{message}**"
+FACE_NOTES = "{notes}"
+
+MUSIC_TEXT_LABEL = "Music summary"
+MUSIC_HINT = "Upload music to see its tempo and beats."
+MUSIC_PLOT_LABEL = "Energy (blue), onsets (orange), beats (red)"
+MUSIC_SUMMARY = (
+    "**Tempo** {tempo:.0f} BPM · **Beats** {beats} · **Bars** {bars} ({per_bar}/4 time) · "
+    "**Segment** {duration:.1f} s from {offset:.1f} s"
+)
+CURVE_ENERGY = "energy"
+CURVE_ONSETS = "onsets"
+CURVE_BEATS = "beats"
+PLOT_TIME = "time (s)"
+PLOT_LEVEL = "level"
+PLOT_CURVE = "curve"
+
+SKELETON_LABEL = "Dance preview (skeleton, with the music)"
+SKELETON_TEXT_LABEL = "Skeleton message"
+SKELETON_NEEDS_MUSIC = "Upload music to preview the dance as a skeleton."
+SKELETON_NEEDS_PHOTO = "Upload a photo too: the skeleton is placed on the person in it."
+SKELETON_FAILED = "No skeleton preview: {message}"
+SKELETON_READY = "The skeleton shows the poses the video will follow, on the beats of the music."
+
+NOTICE = "Note: {text}"
+
+# ----------------------------------------------------------------------------------------------- results
+
+BASELINE_LABEL = "Baseline (no identity branch)"
+IDENTITY_LABEL = "Identity (with the identity branch)"
+DOWNLOAD_LABEL = "Download both side by side (mp4)"
+SIMILARITY_LABEL = "Face similarity to the photo per frame: baseline (blue), identity (red)"
+SIMILARITY_TEXT_LABEL = "Similarity summary"
+NOTES_LABEL = "Notes"
+STATUS_LABEL = "Status"
+SIMILARITY_FRAME = "frame"
+SIMILARITY_VALUE = "similarity"
+SIMILARITY_VIDEO = "video"
+SIMILARITY_MEANS = "**Mean similarity to the photo**: {parts}."
+SIMILARITY_PART = "{name} {mean:.2f} (face in {found:.0%} of frames)"
+SIMILARITY_NO_FACE_PART = "{name}: no face detected in generated frames"
+NO_FACE_IN_GENERATED = "No face detected in generated frames, so there is no similarity to plot."
+RESULT_SUMMARY = (
+    "Made {frames} frames ({seconds:.1f} s at {fps:g} fps, {width}x{height}, denoising steps: {steps}) "
+    "in {total:.1f} s."
+)
+STATUS_READY = "Ready."
+STATUS_QUEUED = "Generating: progress shows on the results below. Stop ends the run after the current step."
+STATUS_STOPPING = "Stopping after the current denoising step..."
+STATUS_NOTHING_TO_STOP = "Nothing is running."
+STATUS_STOPPED = "Stopped: generation was cancelled before it finished; nothing was saved."
+PROGRESS_PREPARING = "Reading the photo and the music"
+PROGRESS_DENOISING = "Denoising"
+PROGRESS_WRITING = "Writing the videos"
+
+# ------------------------------------------------------------------------------------------------ errors
+
+NO_PHOTO = "Please upload a reference photo first."
+NO_MUSIC = "Please upload a music file first."
+BAD_NUMBER = "{name} must be a number, got {value!r}."

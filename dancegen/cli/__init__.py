@@ -1,0 +1,83 @@
+"""Command line: ``dancegen COMMAND ...`` (or ``python -m dancegen COMMAND ...``), one module per command.
+
+Every command reports the same way: bad input or a bad flag is one line ``error: <message>`` and exit status 2; a
+machine limit (out of memory) is one line and status 3; one of our bugs is logged with its traceback to a file and
+reported in one line with its id, status 1. Commands are imported lazily, so ``dancegen face`` never loads torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import GenerationCancelled, ResourceLimit, UserError, report_internal
+
+# command -> (module with main(argv) -> int, one-line help)
+COMMANDS = {
+    "face": ("dancegen.cli.face", "detect the largest face in a photo, align and embed it"),
+    "music": ("dancegen.cli.music", "analyse tempo, beats and downbeats of a music file"),
+    "generate": ("dancegen.cli.generate", "photo + music -> baseline and identity dance videos"),
+    "serve": ("dancegen.app.serve", "run the web app (the same as python app.py)"),
+}
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises a one-line :class:`UserError` instead of printing its usage block and exiting."""
+
+    def error(self, message: str):
+        raise UsageError(message)
+
+
+class UsageError(UserError):
+    """A bad command-line argument."""
+
+
+def run(action: Callable[[], int], what: str) -> int:
+    """Run a command's work and turn what goes wrong into one line on stderr and an exit status."""
+    try:
+        return int(action() or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ResourceLimit as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except GenerationCancelled:
+        print("stopped", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        path = error_log()
+        log = logging.getLogger("dancegen.cli.errors")
+        log.propagate = False  # the traceback goes to the file, not to the person's terminal
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        log.addHandler(handler)
+        try:
+            message = report_internal(log, what, exc)
+        finally:
+            log.removeHandler(handler)
+            handler.close()
+        print(f"error: {message} in {path}", file=sys.stderr)
+        return 1
+
+
+def error_log() -> Path:
+    """Where the command line logs our own bugs, with their tracebacks."""
+    return Path(tempfile.gettempdir()) / "dancegen-errors.log"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
+        lines = ["usage: dancegen COMMAND [options]", "", "commands:"]
+        lines += [f"  {name:<9} {help_}" for name, (_, help_) in COMMANDS.items()]
+        asked = bool(argv) and argv[0] in {"-h", "--help"}
+        print("\n".join(lines), file=sys.stdout if asked else sys.stderr)
+        return 0 if asked else 2
+    module = importlib.import_module(COMMANDS[argv[0]][0])
+    return int(module.main(argv[1:]) or 0)

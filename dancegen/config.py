@@ -1,0 +1,310 @@
+"""Every setting, declared once: type, default, help text, allowed values and environment variable.
+
+Three groups, each a frozen dataclass whose fields are declared with :func:`setting`:
+
+* :class:`StudioConfig`: which model the studio loads and how it runs (``app.py`` flags, ``generate`` flags, API);
+* :class:`ServeConfig`: how the web app serves (``app.py`` flags only);
+* :class:`GenerationSettings`: one request (``generate`` flags, the app's controls and its API).
+
+:func:`add_arguments` turns a group's fields into argparse flags (an environment variable, where one is named, gives
+the default) and :func:`from_arguments` turns the parsed flags back into the dataclass. Every value is checked when
+the dataclass is made (:class:`~dancegen.errors.SettingsError`, one line), so the command line, the app and direct
+calls share one set of checks, and the app's sliders take their ranges from :func:`spec`.
+
+Light on purpose (no torch, no gradio), so ``python app.py --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import enum
+import math
+import os
+import types
+import typing
+from typing import Any
+
+from .errors import SettingsError
+
+# ------------------------------------------------------------------------------------------------ choices
+
+
+class PresetName(enum.StrEnum):
+    TINY = "tiny"  # random, untrained weights at toy widths: the whole pipeline runs offline on a CPU
+    STABLEANIMATOR = "stableanimator"  # StableAnimator's trained weights on SVD img2vid-xt
+
+
+class DType(enum.StrEnum):
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+    FLOAT32 = "float32"
+
+
+class Mode(enum.StrEnum):
+    AB = "ab"  # baseline and identity videos in one batch, from the same noise
+    IDENTITY = "identity"  # the identity video only
+    BASELINE = "baseline"  # the baseline (alpha 0) only
+
+
+class Framing(enum.StrEnum):
+    PHOTO = "photo"  # the photo's scale: the first pose lies on the person; a close photo gives a close-up dance
+    WHOLE_BODY = "whole_body"  # shrunk until all of the body fits the frame
+
+
+class NoFace(enum.StrEnum):
+    REFUSE = "refuse"  # a photo without a face is refused with a message
+    BASELINE = "baseline"  # make the baseline only (no identity branch) and say so
+
+
+# ------------------------------------------------------------------------------------------------ declaring
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """What a setting allows, beyond its type and default."""
+
+    help: str  # one line for --help and the README
+    env: str | None = None  # environment variable that gives the default, if any
+    flag: str | None = None  # command-line flag; None: derived from the name; "" for no flag
+    low: float | None = None  # smallest allowed value (numbers; each element of a pair)
+    high: float | None = None  # largest allowed value
+    step: float | None = None  # slider step in the app
+    multiple_of: int | None = None  # integers must be multiples of this
+    metavar: str | tuple[str, ...] | None = None  # argparse's placeholder
+
+
+def setting(default: Any, help: str, **spec: Any) -> Any:
+    """A dataclass field with its :class:`Spec` (see the module docstring)."""
+    return dataclasses.field(default=default, metadata={"spec": Spec(help, **spec)})
+
+
+def spec(cls: type, name: str) -> Spec:
+    """The :class:`Spec` of field ``name`` of a settings class."""
+    return next(f for f in dataclasses.fields(cls) if f.name == name).metadata["spec"]
+
+
+def _types(cls: type) -> dict[str, tuple[Any, bool]]:
+    """Field name -> (inner type, None allowed) from the annotations."""
+    out = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        args = typing.get_args(hint)
+        optional = isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+        if optional:
+            inner = [a for a in args if a is not type(None)]
+            hint = inner[0]
+        out[name] = (hint, optional)
+    return out
+
+
+def _in_range(name: str, value: float, s: Spec) -> None:
+    if not math.isfinite(value):
+        raise SettingsError(f"{name} must be a finite number, got {value}")
+    if (s.low is not None and value < s.low) or (s.high is not None and value > s.high):
+        lo = "" if s.low is None else f"{s.low:g}"
+        hi = "" if s.high is None else f"{s.high:g}"
+        what = f"between {lo} and {hi}" if lo and hi else (f"at least {lo}" if lo else f"at most {hi}")
+        raise SettingsError(f"{name} must be {what}, got {value:g}")
+    if s.multiple_of and int(value) % s.multiple_of:
+        raise SettingsError(f"{name} must be a multiple of {s.multiple_of}, got {value:g}")
+
+
+def _coerce(name: str, value: Any, kind: Any, s: Spec) -> Any:
+    """``value`` as ``kind`` (strings become enums, lists pairs, ints floats), checked against ``s``."""
+    label = (s.flag or "--" + name.replace("_", "-")).lstrip("-").replace("-", " ")
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(m.value for m in kind)
+            raise SettingsError(f"{label} must be one of {allowed}, got {value!r}") from None
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise SettingsError(f"{label} must be true or false, got {value!r}")
+        return value
+    if kind in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SettingsError(f"{label} must be a number, got {value!r}")
+        if kind is int and float(value) != int(value):
+            raise SettingsError(f"{label} must be a whole number, got {value!r}")
+        value = kind(value)
+        _in_range(label, float(value), s)
+        return value
+    if typing.get_origin(kind) is tuple:
+        if not isinstance(value, (tuple, list)) or len(value) != len(typing.get_args(kind)):
+            raise SettingsError(f"{label} must be {len(typing.get_args(kind))} numbers, got {value!r}")
+        return tuple(_coerce(name, v, k, s) for v, k in zip(value, typing.get_args(kind)))
+    if kind is str and not isinstance(value, str):
+        raise SettingsError(f"{label} must be text, got {value!r}")
+    return value
+
+
+def check(obj: Any) -> None:
+    """Coerce and check every field of a settings dataclass in place (call from ``__post_init__``)."""
+    kinds = _types(type(obj))
+    for f in dataclasses.fields(obj):
+        kind, optional = kinds[f.name]
+        value = getattr(obj, f.name)
+        if value is None and optional:
+            continue
+        object.__setattr__(obj, f.name, _coerce(f.name, value, kind, f.metadata["spec"]))
+
+
+# ------------------------------------------------------------------------------------------- command lines
+
+
+def _env_value(name: str, raw: str, kind: Any) -> Any:
+    """An environment variable's text as ``kind``; SettingsError naming the variable when it does not parse."""
+    try:
+        if kind is bool:
+            low = raw.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("", "0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind in (int, float):
+            return kind(raw)
+        return raw
+    except ValueError:
+        raise SettingsError(f"the environment variable {name} cannot be {raw!r}") from None
+
+
+def flag_of(f: dataclasses.Field) -> str | None:
+    s: Spec = f.metadata["spec"]
+    if s.flag == "":
+        return None
+    return s.flag or "--" + f.name.replace("_", "-")
+
+
+def add_arguments(parser: argparse.ArgumentParser, cls: type, *, env: bool = True,
+                  skip: tuple[str, ...] = ()) -> None:
+    """One flag per field of ``cls`` that has one (defaults from the dataclass, or its environment variable)."""
+    kinds = _types(cls)
+    for f in dataclasses.fields(cls):
+        flag = flag_of(f)
+        if flag is None or f.name in skip:
+            continue
+        s: Spec = f.metadata["spec"]
+        kind, _ = kinds[f.name]
+        default = f.default
+        raw = os.environ.get(s.env) if env and s.env else None
+        if raw is not None and (raw != "" or kind is bool):
+            default = _env_value(s.env, raw, kind)
+        shown = default.value if isinstance(default, enum.Enum) else default
+        tail = f" (default: {shown})" if shown not in (None, False) else ""
+        help_ = s.help + tail + (f" [{s.env}]" if s.env else "")
+        kw: dict[str, Any] = dict(dest=f.name, default=default, help=help_)
+        if kind is bool:
+            parser.add_argument(flag, action="store_true", **kw)
+            continue
+        if isinstance(kind, type) and issubclass(kind, enum.Enum):
+            kw.update(choices=[m.value for m in kind], type=str)
+        elif typing.get_origin(kind) is tuple:
+            kw.update(nargs=len(typing.get_args(kind)), type=typing.get_args(kind)[0])
+        else:
+            kw.update(type=kind)
+        if s.metavar is not None:
+            kw["metavar"] = s.metavar
+        parser.add_argument(flag, **kw)
+
+
+def from_arguments(cls: type, args: argparse.Namespace, **overrides: Any) -> Any:
+    """The dataclass ``cls`` from parsed flags (fields without a flag keep their defaults)."""
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
+    values.update(overrides)
+    return cls(**values)
+
+
+# ------------------------------------------------------------------------------------------------ settings
+
+
+@dataclasses.dataclass(frozen=True)
+class StudioConfig:
+    """What the studio loads and how it runs; shared by every request."""
+
+    preset: PresetName = setting(PresetName.TINY, "model: tiny (offline, untrained) or stableanimator (trained "
+                                 "weights)", env="DANCEGEN_PRESET")
+    weights_dir: str | None = setting(None, "StableAnimator checkpoints folder (Animation/, SVD/, antelopev2/)",
+                                      env="DANCEGEN_WEIGHTS", flag="--weights", metavar="DIR")
+    download: bool = setting(False, "fetch the weights from the Hugging Face hub when no folder is given",
+                             env="DANCEGEN_DOWNLOAD")
+    device: str | None = setting(None, "cuda or cpu (default: cuda when available)", env="DANCEGEN_DEVICE")
+    dtype: DType | None = setting(None, "model precision (default: float16 on CUDA, float32 on the CPU)",
+                                  env="DANCEGEN_DTYPE")
+    cpu_offload: bool = setting(False, "keep the models in CPU memory, each on the GPU only while it runs (small "
+                                "GPUs; generations then run one at a time)", env="DANCEGEN_CPU_OFFLOAD")
+    unet_batch_size: int | None = setting(None, "samples per UNet call (default: all 4 of an A/B step; 1 or 2 for "
+                                          "small GPUs)", env="DANCEGEN_UNET_BATCH", flag="--unet-batch", low=1)
+    max_music_s: float = setting(60.0, "longest stretch of music made into one video, seconds; longer music is "
+                                 "trimmed", env="DANCEGEN_MAX_MUSIC_S", low=2.0)
+    on_no_face: NoFace = setting(NoFace.REFUSE, "a photo without a face: refuse it, or make the baseline only",
+                                 env="DANCEGEN_NO_FACE", flag="--no-face")
+    output_root: str | None = setting(None, "parent of the per-request folders (default: the system temp folder)",
+                                      flag="")
+    output_max_age_s: float = setting(3600.0, "request folders unchanged for longer are deleted when the next "
+                                      "request makes its folder, seconds", flag="", low=0.0)
+    tiny_seed: int = setting(0, "seed of the tiny preset's random weights", flag="", low=0)
+    progress_bar: bool = setting(True, "a tqdm bar per denoising step on stderr (the app shows its own)", flag="")
+    skeleton_video_min_px: int = setting(256, "skeleton.mp4 is drawn at a whole multiple of the canvas whose short "
+                                         "side is at least this, so thin lines survive compression", flag="", low=8)
+
+    def __post_init__(self) -> None:
+        check(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class ServeConfig:
+    """How the web app serves the studio."""
+
+    host: str | None = setting(None, "address to serve on (default: GRADIO_SERVER_NAME or 127.0.0.1)")
+    port: int | None = setting(None, "port (default: GRADIO_SERVER_PORT or 7860)", low=1, high=65535)
+    share: bool = setting(False, "also open a public gradio.live link")
+    concurrency: int = setting(1, "generation jobs running at once; the others wait in the queue",
+                               env="DANCEGEN_CONCURRENCY", low=1)
+    preview_concurrency: int = setting(2, "face, music and skeleton previews running at once", flag="", low=1)
+    max_queue: int | None = setting(32, "waiting requests beyond this are turned away", flag="", low=1)
+    max_file_size: str = setting("20mb", "largest upload accepted (photo or music)", flag="")
+    examples_dir: str | None = setting(None, "folder with the example photo and music (default: assets/)", flag="")
+    default_seconds: float = setting(6.0, "preselected dance length, seconds (capped at max_music_s)", flag="",
+                                     low=2.0)
+    zero_gpu: bool | None = setting(None, "run generation inside spaces.GPU (default: on a Space with `spaces`)",
+                                    flag="")
+    gpu_s_per_frame_step: float = setting(0.1, "ZeroGPU time asked per frame and denoising step at 512x512, s",
+                                          flag="", low=0.0)
+    gpu_s_per_frame: float = setting(0.3, "ZeroGPU time asked per frame for decoding, writing and metrics, s",
+                                     flag="", low=0.0)
+    gpu_s_base: float = setting(20.0, "ZeroGPU time asked once per run (encoding, face, music), s", flag="",
+                                low=0.0)
+    gpu_s_max: float = setting(900.0, "most ZeroGPU time asked for one run, s", flag="", low=1.0)
+
+    def __post_init__(self) -> None:
+        check(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerationSettings:
+    """One request: what to make from the photo and the music."""
+
+    alpha: float = setting(1.0, "identity strength of the identity video (the baseline always has 0)",
+                           low=0.0, high=2.0, step=0.05)
+    id_tokens: int | None = setting(None, "identity tokens N the identity video uses (default: all the face "
+                                    "encoder makes)", low=1)
+    seed: int = setting(23123134, "seed of the dance and of the diffusion noise", low=0, high=2**63 - 1)
+    steps: int | None = setting(None, "denoising steps (default: the model's)", low=1, high=100, step=1)
+    guidance: float | None = setting(None, "classifier-free guidance (default: the model's)", low=1.0, high=20.0,
+                                     step=0.5)
+    fps: float = setting(8.0, "output frame rate: frame t shows the music at offset + t / fps", low=1.0,
+                         high=30.0, step=1.0)
+    size: tuple[int, int] | None = setting(None, "video size in px, multiples of 64 (default: the model's)",
+                                           low=64, high=1024, step=64, multiple_of=64, metavar=("W", "H"))
+    music_offset_s: float = setting(0.0, "where in the music the dance starts, seconds", flag="--offset", low=0.0,
+                                    step=0.5)
+    seconds: float | None = setting(None, "how much music to dance to, seconds (default: all of it, up to the "
+                                    "longest allowed)", low=2.0, step=0.5)
+    mode: Mode = setting(Mode.AB, "ab: baseline and identity from the same noise; or one of them")
+    framing: Framing = setting(Framing.PHOTO, "photo: the photo's scale, the skeleton lies on the person (a close "
+                               "photo gives a close-up dance); whole_body: shrunk until all of the body fits")
+
+    def __post_init__(self) -> None:
+        check(self)

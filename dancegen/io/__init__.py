@@ -1,0 +1,8 @@
+"""Input and output: what crosses the boundary between files and arrays, with one clear message when it cannot.
+
+* :mod:`.photo`: photo files, bytes and arrays -> an upright 8-bit RGB picture;
+* :mod:`.audio`: music files -> a mono waveform of the requested segment;
+* :mod:`.video`: frames + music -> browser-playable H.264/AAC mp4s; probing mp4s with a real decoder;
+* :mod:`.compose`: the labelled side-by-side A/B clip;
+* :mod:`.outputs`: per-request output folders.
+"""

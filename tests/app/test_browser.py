@@ -1,0 +1,150 @@
+"""The page in a real browser (Debian's chromium driven by playwright) on the tiny preset: upload a photo and
+music, see the face crop and the music summary, generate, and check that both videos load and play.
+
+Screenshots are saved under test-artifacts/ (gitignored). Skipped only when /usr/bin/chromium is absent
+(install it with `apt-get install -y chromium`; `playwright install` is not used)."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pytest
+from support.app_server import serving
+from support.audio_synth import synth_track, write_wav
+
+from dancegen.app import text as T
+from dancegen.config import ServeConfig, StudioConfig
+from dancegen.studio import DanceStudio
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.is_file(),
+                       reason="Debian's chromium (/usr/bin/chromium) is not installed: apt-get install chromium"),
+    # Gradio's own queue code trips pandas 3 deprecations when it serialises plot data.
+    pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting' is deprecated"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+SR = 22050
+# Both videos must report a duration and play: playing moves currentTime on, or at least decodes a frame.
+PLAYS_JS = """async (id) => {
+    const v = document.querySelector(`#${id} video`);
+    if (v.readyState < 1) await new Promise(r => v.addEventListener('loadedmetadata', r, {once: true}));
+    v.muted = true;
+    const before = v.currentTime;
+    await v.play();
+    await new Promise(r => setTimeout(r, 700));
+    v.pause();
+    return {duration: v.duration, readyState: v.readyState, advanced: v.currentTime > before};
+}"""
+
+
+@pytest.fixture(scope="module")
+def page_url(tmp_path_factory):
+    studio = DanceStudio(StudioConfig(output_root=str(tmp_path_factory.mktemp("outputs"))))
+    with serving(studio, ServeConfig(default_seconds=3)) as url:  # 3 s of music preselected: a short run
+        yield url, studio
+
+
+@contextlib.contextmanager
+def chromium_page(url: str):
+    """Debian's chromium on the app's page (loaded), closed afterwards. Yields (playwright.sync_api, page)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(url, wait_until="domcontentloaded")
+            page.wait_for_selector("#generate", timeout=30_000)
+            yield sync_api, page
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def drum_music(tmp_path_factory) -> Path:
+    samples, _, _ = synth_track(110, 3.0, sr=SR, style="drums")
+    path = tmp_path_factory.mktemp("music") / "beat.wav"
+    write_wav(path, samples, SR)
+    return path
+
+
+@pytest.mark.timeout(180)
+def test_upload_generate_and_play_in_chromium(page_url, drum_music):
+    url, studio = page_url
+    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium_page(url) as (sync_api, page):
+        assert "tiny preset" in page.inner_text("#banner") and "CPU" in page.inner_text("#banner")
+
+        # photo -> face crop preview
+        page.locator("#photo input[type=file]").set_input_files(str(REPO / "assets" / "astronaut.png"))
+        page.wait_for_selector("#face img", timeout=30_000)
+        sync_api.expect(page.locator("#face-text")).to_contain_text("1 face found", timeout=10_000)
+
+        # music -> tempo, beats, plot and the skeleton preview
+        page.locator("#music input[type=file]").set_input_files(str(drum_music))
+        sync_api.expect(page.locator("#music-text")).to_contain_text("Tempo", timeout=60_000)
+        page.wait_for_selector("#skeleton video", timeout=60_000)
+
+        # one denoising step, set through the Advanced accordion
+        page.get_by_text(T.ADVANCED_LABEL, exact=True).click()
+        steps = page.locator("#steps input[type=number]")
+        steps.fill("1")
+        steps.press("Enter")
+        # the slider follows its number box once the page has taken the value (clicking earlier races it)
+        sync_api.expect(page.locator("#steps input[type=range]")).to_have_value("1", timeout=10_000)
+
+        page.click("#generate")
+        page.wait_for_selector("#baseline video", timeout=150_000)
+        page.wait_for_selector("#identity video", timeout=30_000)
+        sync_api.expect(page.locator("#notes")).to_contain_text("denoising steps: 1", timeout=30_000)
+        sync_api.expect(page.locator("#status")).to_contain_text(T.STATUS_READY, timeout=30_000)
+        assert page.locator("#generate").is_enabled() and page.locator("#stop").is_disabled()
+
+        for video in ("baseline", "identity"):
+            state = page.evaluate(PLAYS_JS, video)
+            assert state["duration"] > 2.5, (video, state)  # 3 s of music
+            assert state["advanced"] or state["readyState"] >= 2, (video, state)
+        assert page.locator("#download a").count() >= 1  # the side-by-side mp4 to download
+        page.screenshot(path=str(ARTIFACTS / "app-desktop.png"), full_page=True)
+
+        # phone width: the columns stack and nothing scrolls sideways
+        page.set_viewport_size({"width": 390, "height": 844})
+        # wait for the relayout (slow on a busy machine); fails if the page never fits the phone's width
+        page.wait_for_function("document.documentElement.scrollWidth <= 392", timeout=15_000)
+        photo_box, generate_box = page.locator("#photo").bounding_box(), page.locator("#generate").bounding_box()
+        assert generate_box["y"] > photo_box["y"] + photo_box["height"]
+        page.screenshot(path=str(ARTIFACTS / "app-phone.png"), full_page=True)
+
+
+@pytest.mark.timeout(120)
+def test_example_fills_the_inputs_and_previews(page_url):
+    url, _ = page_url
+    with chromium_page(url) as (sync_api, page):
+        page.get_by_text("sample_music.wav").click()  # the example row
+        sync_api.expect(page.locator("#face-text")).to_contain_text("1 face found", timeout=30_000)
+        sync_api.expect(page.locator("#music-text")).to_contain_text("Tempo", timeout=60_000)
+        page.wait_for_selector("#skeleton video", timeout=60_000)
+
+
+@pytest.mark.timeout(120)
+def test_bad_uploads_get_a_message_in_the_page(page_url, tmp_path):
+    url, _ = page_url
+    too_big = tmp_path / "huge.png"
+    too_big.write_bytes(bytes(21 * 1024 * 1024))  # over the 20 MB upload limit
+    ramp = np.linspace(0, 255, 256, dtype=np.uint8)
+    no_face = tmp_path / "gradient.png"
+    PIL.Image.fromarray(np.stack([np.tile(ramp, (256, 1))] * 3, axis=-1)).save(no_face)  # [256, 256, 3], no face
+    with chromium_page(url) as (sync_api, page):
+        page.locator("#photo input[type=file]").set_input_files(str(too_big))
+        sync_api.expect(page.get_by_text("exceed the maximum allowed size of 20")).to_be_visible(timeout=15_000)
+        page.locator("#photo input[type=file]").set_input_files(str(no_face))
+        sync_api.expect(page.locator("#face-text")).to_contain_text("No face found in the reference photo",
+                                                                    timeout=30_000)
+        assert page.locator("#face img").count() == 0

@@ -1,0 +1,115 @@
+"""One set of settings: every flag, environment variable, dataclass default and app control agrees."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+import gradio as gr
+import pytest
+
+from dancegen import config
+from dancegen.app import text as T
+from dancegen.app.handlers import DanceApp
+from dancegen.app.layout import build_ui
+from dancegen.app.serve import build_parser as app_parser
+from dancegen.cli.generate import build_parser as generate_parser
+from dancegen.config import GenerationSettings, ServeConfig, StudioConfig, add_arguments, flag_of, from_arguments, spec
+from dancegen.errors import SettingsError
+from dancegen.studio import DanceStudio
+
+REQUIRED = ["--photo", "p.png", "--music", "m.wav", "--out", "o"]
+
+
+def plain(value):
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+@pytest.fixture()
+def no_env(monkeypatch):
+    for cls in (StudioConfig, ServeConfig, GenerationSettings):
+        for f in dataclasses.fields(cls):
+            if spec(cls, f.name).env:
+                monkeypatch.delenv(spec(cls, f.name).env, raising=False)
+
+
+def test_every_setting_has_the_same_default_in_the_app_the_cli_and_the_api(no_env):
+    app = vars(app_parser().parse_args([]))
+    cli = vars(generate_parser().parse_args(REQUIRED))
+    checked = 0
+    for cls, parsers in ((StudioConfig, (app, cli)), (ServeConfig, (app,)), (GenerationSettings, (cli,))):
+        default = cls()
+        for f in dataclasses.fields(cls):
+            if flag_of(f) is None:
+                continue
+            for parsed in parsers:
+                assert plain(parsed[f.name]) == plain(getattr(default, f.name)), (cls.__name__, f.name)
+                checked += 1
+    assert checked >= 30
+    # and the parsed flags give back the defaults
+    assert from_arguments(StudioConfig, app_parser().parse_args([])) == StudioConfig()
+    assert from_arguments(GenerationSettings, generate_parser().parse_args(REQUIRED)) == GenerationSettings()
+
+
+def test_environment_variables_set_the_defaults_of_both_command_lines(no_env, monkeypatch):
+    monkeypatch.setenv("DANCEGEN_MAX_MUSIC_S", "180")
+    monkeypatch.setenv("DANCEGEN_CPU_OFFLOAD", "yes")
+    monkeypatch.setenv("DANCEGEN_NO_FACE", "baseline")
+    for parsed in (app_parser().parse_args([]), generate_parser().parse_args(REQUIRED)):
+        studio = from_arguments(StudioConfig, parsed)
+        assert studio.max_music_s == 180.0 and studio.cpu_offload and studio.on_no_face == config.NoFace.BASELINE
+    assert generate_parser().parse_args([*REQUIRED, "--max-music-s", "30"]).max_music_s == 30.0  # flags win
+    monkeypatch.setenv("DANCEGEN_CONCURRENCY", "two")
+    with pytest.raises(SettingsError, match="DANCEGEN_CONCURRENCY cannot be 'two'"):
+        app_parser()
+
+
+@pytest.mark.parametrize("cls, values, message", [
+    (GenerationSettings, dict(alpha=2.5), "alpha must be between 0 and 2, got 2.5"),
+    (GenerationSettings, dict(fps=0), "fps must be between 1 and 30, got 0"),
+    (GenerationSettings, dict(size=(96, 64)), "size must be a multiple of 64, got 96"),
+    (GenerationSettings, dict(size=(64,)), "size must be 2 numbers"),
+    (GenerationSettings, dict(steps=2.5), "steps must be a whole number"),
+    (GenerationSettings, dict(mode="both"), "mode must be one of ab, identity, baseline, got 'both'"),
+    (GenerationSettings, dict(seconds=1.0), "seconds must be at least 2, got 1"),
+    (GenerationSettings, dict(music_offset_s=float("nan")), "offset must be a finite number"),
+    (StudioConfig, dict(unet_batch_size=0), "unet batch must be at least 1, got 0"),
+    (StudioConfig, dict(preset="huge"), "preset must be one of tiny, stableanimator, got 'huge'"),
+    (ServeConfig, dict(concurrency=0), "concurrency must be at least 1, got 0"),
+])
+def test_bad_values_are_one_line_settings_errors(cls, values, message):
+    with pytest.raises(SettingsError) as info:
+        cls(**values)
+    assert str(info.value) == message or str(info.value).startswith(message)
+    assert "\n" not in str(info.value)
+
+
+def test_values_are_coerced_to_their_types():
+    s = GenerationSettings(mode="identity", framing="whole_body", size=[128, 64], fps=12, alpha=1)
+    assert s.mode is config.Mode.IDENTITY and s.framing is config.Framing.WHOLE_BODY
+    assert s.size == (128, 64) and isinstance(s.fps, float) and isinstance(s.alpha, float)
+
+
+def test_the_app_controls_use_the_ranges_and_defaults_of_the_settings(tmp_path):
+    studio = DanceStudio(StudioConfig(output_root=str(tmp_path)))
+    demo = build_ui(studio, ServeConfig())
+    sliders = {b.label: b for b in demo.blocks.values() if isinstance(b, gr.Slider)}
+    defaults = GenerationSettings()
+    for name, label in (("alpha", T.ALPHA_LABEL), ("fps", T.FPS_LABEL), ("steps", T.STEPS_LABEL),
+                        ("guidance", T.GUIDANCE_LABEL), ("size", T.WIDTH_LABEL), ("size", T.HEIGHT_LABEL)):
+        s = spec(GenerationSettings, name)
+        assert (sliders[label].minimum, sliders[label].maximum, sliders[label].step) == (s.low, s.high, s.step), name
+    assert sliders[T.ALPHA_LABEL].value == defaults.alpha and sliders[T.FPS_LABEL].value == defaults.fps
+    # a request with no values set is the default request (with the preset's size and the app's preselected length)
+    app = DanceApp(studio, ServeConfig())
+    expected = dataclasses.replace(defaults, size=studio.preset.size, seconds=app.default_seconds())
+    assert app.settings() == expected
+
+
+def test_a_dataclass_field_without_a_flag_is_not_on_the_command_line():
+    import argparse
+
+    p = argparse.ArgumentParser()
+    add_arguments(p, StudioConfig)
+    flags = {a.dest for a in p._actions}
+    assert "output_root" not in flags and "tiny_seed" not in flags and "weights_dir" in flags
