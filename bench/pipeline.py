@@ -2,8 +2,9 @@
 
 1. A/B in one batch vs two separate runs (baseline-only + identity-only), repetitions interleaved.
    Goal: A/B <= 0.65 x the two runs.
-2. Peak memory, 64 frames vs 16 frames, each in a fresh process (CPU: peak RSS; CUDA: peak allocated).
-   Goal: <= 1.1 x.
+2. Peak RSS of a whole generation against the length of the music (10, 60 and 180 s, tiny preset, 8 fps, one
+   step, a fresh process each), and the time per frame spent writing the four mp4s and decoding. Goal: flat
+   within 15 % of the 10 s figure (the frames stream from the VAE into the writers).
 3. Per-stage timings of one end-to-end studio run (face, music, choreography, encoding, denoising, decoding,
    muxing, metrics) from assets/astronaut.png and assets/sample_music.wav.
 4. With a CUDA GPU only: full-size random-weight StableAnimator models, 512x512, 16 frames, 25 steps, fp16:
@@ -72,41 +73,39 @@ def bench_ab(reps: int) -> None:
 
 
 MEMORY = textwrap.dedent("""
-    import json, resource, sys
-    import numpy as np, PIL.Image, torch
-    from dancegen import models
-    from dancegen.pipeline import DancePipeline
-    frames, device = int(sys.argv[1]), sys.argv[2]
-    preset, size = ("stableanimator", 512) if device == "cuda" else ("tiny", 128)
-    dtype = torch.float16 if device == "cuda" else torch.float32
-    pipe = DancePipeline.from_models(models.build(preset, device=device, dtype=dtype))
-    pipe.set_progress_bar_config(disable=True)
-    rng = np.random.default_rng(0)
-    ref = PIL.Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8))
-    poses = [rng.integers(0, 255, (size, size, 3), dtype=np.uint8)] * frames
-    face = rng.normal(size=512).astype(np.float32)
-    p = models.get_preset(preset)
-    kw = dict(num_inference_steps=2, tile_frames=p.tile_frames, tile_overlap=p.tile_overlap,
-              decode_chunk_size=p.decode_chunk)
-    pipe(ref, poses[:p.tile_frames], face, **kw)
-    if device == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    pipe(ref, poses, face, **kw)
-    peak = (torch.cuda.max_memory_allocated() / 2**20 if device == "cuda"
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    print(json.dumps({"peak_mib": peak}))
+    import json, resource, sys, tempfile
+    import soundfile as sf
+    sys.path.insert(0, sys.argv[3] + "/tests")
+    from support.audio_synth import synth_track
+    from dancegen.config import GenerationSettings, StudioConfig
+    from dancegen.studio import DanceStudio
+    seconds, fps = float(sys.argv[1]), float(sys.argv[2])
+    with tempfile.TemporaryDirectory() as tmp:
+        samples, _, _ = synth_track(118.0, seconds + 1.0, sr=22050, style="drums", seed=2)
+        sf.write(tmp + "/song.wav", samples, 22050)
+        studio = DanceStudio(StudioConfig(preset="tiny", max_music_s=seconds, output_root=tmp, progress_bar=False))
+        result = studio.generate(sys.argv[3] + "/assets/astronaut.png", tmp + "/song.wav",
+                                 GenerationSettings(seconds=seconds, steps=1, fps=fps))
+    t = result.report["timings_s"]
+    print(json.dumps({"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "frames": result.report["frames"], "muxing_s": t["muxing"], "decoding_s": t["decoding"]}))
 """)
 
 
-def bench_memory(device: str) -> None:
-    peaks = {}
-    for frames in (16, 64):
-        out = subprocess.run([sys.executable, "-c", MEMORY, str(frames), device], capture_output=True, text=True,
-                             check=True)
-        peaks[frames] = json.loads(out.stdout.strip().splitlines()[-1])["peak_mib"]
-    kind = "peak allocated VRAM" if device == "cuda" else "peak RSS"
-    print(f"[memory] {device} {kind}: 16 frames {peaks[16]:.0f} MiB, 64 frames {peaks[64]:.0f} MiB, "
-          f"ratio {peaks[64] / peaks[16]:.3f} (goal <= 1.1)")
+def bench_memory(fps: float = 8.0) -> None:
+    """Peak RSS of a whole generation (fresh process each) against the length of the music, and the time spent
+    writing the four mp4s per frame: the frames stream from the VAE into the writers, so memory stays flat."""
+    rows = {}
+    for seconds in (10, 60, 180):
+        out = subprocess.run([sys.executable, "-c", MEMORY, str(seconds), str(fps), str(ROOT)], capture_output=True,
+                             text=True, check=True)
+        rows[seconds] = json.loads(out.stdout.strip().splitlines()[-1])
+    base = rows[10]["peak_mib"]
+    print(f"[memory] tiny preset, CPU, 128x128, {fps:g} fps, 1 step, A/B + side by side + skeleton mp4s:")
+    for seconds, r in rows.items():
+        print(f"    {seconds:4d} s of music ({r['frames']:5d} frames): peak RSS {r['peak_mib']:6.0f} MiB "
+              f"(x{r['peak_mib'] / base:.3f} of 10 s; goal <= 1.15), writing {1000 * r['muxing_s'] / r['frames']:.1f} "
+              f"ms/frame, decoding {1000 * r['decoding_s'] / r['frames']:.1f} ms/frame")
 
 
 def bench_stages() -> None:
@@ -207,12 +206,10 @@ def main() -> None:
           f"CUDA: {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none'}")
     if not args.only_full:
         bench_ab(args.reps)
-        bench_memory("cpu")
+        bench_memory()
         bench_stages()
     full_on_cuda = args.full_device.startswith("cuda")
     if full_on_cuda and torch.cuda.is_available() and not args.skip_gpu:
-        if not args.only_full:
-            bench_memory("cuda")
         bench_full(args.full_device, args.full_preset, args.full_size, args.full_steps, max(1, args.reps // 3))
     elif not full_on_cuda:
         bench_full(args.full_device, args.full_preset, args.full_size, args.full_steps, max(1, args.reps // 3))

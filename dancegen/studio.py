@@ -35,7 +35,7 @@ from .errors import GenerationCancelled, MusicError, NoFaceError, OutOfMemory, S
 from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, antelopev2_folder, require_antelopev2
 from .io import compose, outputs, video
 from .io.photo import PhotoSource, load_photo
-from .metrics.identity import identity_similarity
+from .metrics.identity import IdentityMeter
 from .models import build, get_preset, load_stableanimator, pick_device, pick_dtype, resolve_weights
 from .music import MusicAnalysis, analyse
 from .pipeline import DancePipeline, DancePipelineOutput
@@ -116,7 +116,7 @@ class DanceStudio:
             self.pipe.enable_model_cpu_offload(device=self.device)
         # With offload the hooks move shared models between devices, so generations take turns (whatever the
         # serving concurrency; on the CPU offload changes nothing, but the turns are kept, so it behaves the same).
-        self._pipe_lock = threading.Lock() if config.cpu_offload else contextlib.nullcontext()
+        self._pipe_lock = threading.RLock() if config.cpu_offload else contextlib.nullcontext()
         self.choreographer = ProceduralChoreographer()
         self.outputs = outputs.OutputDir(config.output_root, config.output_max_age_s)
         self._music_cache: LRUCache = LRUCache(maxsize=8)  # (file digest, offset, seconds) -> MusicAnalysis
@@ -287,28 +287,19 @@ class DanceStudio:
         # 1-3. Face, music, choreography
         job = self.prepare(photo, music_path, settings)
         timings = job.timings
-
-        # 4. Diffusion (encoding, denoising and decoding are timed inside)
-        output = self.diffuse(job, progress, should_stop)
-        for stage, key in (("encode", "encoding"), ("denoise", "denoising"), ("decode", "decoding")):
-            timings[key] = round(output.timings_s[stage], 3)
-        clock = time.perf_counter()
-
-        # 5. Videos with the music, written to a fresh folder (renamed into place only when complete)
         final_dir = Path(out_dir) if out_dir is not None else self.outputs.create()
         final_dir.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".partial-", dir=final_dir.parent if out_dir else final_dir))
         try:
-            videos = self._write_videos(output.videos, job, output.id_tokens, work)
-            timings["muxing"] = round(time.perf_counter() - clock, 3)
-            clock = time.perf_counter()
+            with self._pipe_lock:  # with offload the VAE decoding below moves models too
+                # 4. Diffusion: the final latents of each video (encoding and denoising are timed inside)
+                output = self.diffuse(job, progress, should_stop, output_type="latent")
+                timings["encoding"] = round(output.timings_s["encode"], 3)
+                timings["denoising"] = round(output.timings_s["denoise"], 3)
 
-            # 6. Identity metrics on both videos (offline face models)
-            similarity = {}
-            if job.face is not None:
-                similarity = {name: identity_similarity(self.preview_faces, frames, job.face).to_dict()
-                              for name, frames in output.videos.items()}
-            timings["metrics"] = round(time.perf_counter() - clock, 3)
+                # 5-6. Videos with the music, decoded chunk by chunk straight into the writers; identity metrics
+                # on the sampled frames as they pass. Nothing is renamed into place until all is complete.
+                videos, similarity = self._write_streams(job, output, work)
 
             # 7. Report, then everything into place
             report = self._report(job, output, similarity)
@@ -322,6 +313,51 @@ class DanceStudio:
         return GenerationResult(out_dir=final_dir, videos=videos, report=report, face=job.face,
                                 warnings=job.warnings)
 
+    def _write_streams(self, job: Prepared, output: DancePipelineOutput, folder: Path
+                       ) -> tuple[dict[str, Path], dict[str, dict]]:
+        """Decode the latents chunk by chunk into every mp4 at once (baseline, identity, side by side, skeleton);
+        only chunks of frames are ever in memory. -> (paths, identity similarity per video)."""
+        fps, music, n = job.settings.fps, job.music, len(job.skeletons)
+        audio = dict(audio=music.samples, sr=music.sr)
+        k = max(1, math.ceil(self.config.skeleton_video_min_px / min(job.skeletons.width, job.skeletons.height)))
+        drawn = SkeletonFrames(job.skeletons.poses * k, job.skeletons.width * k, job.skeletons.height * k)
+        names = list(output.latents)
+        timings = dict.fromkeys(("decoding", "muxing", "metrics"), 0.0)
+        with contextlib.ExitStack() as stack:
+            writers = {name: stack.enter_context(video.VideoWriter(folder / f"{name}.mp4", fps, **audio))
+                       for name in [*names, *(["side_by_side"] if len(names) == 2 else []), "skeleton"]}
+            meters = ({name: IdentityMeter(self.preview_faces, job.face, n) for name in names}
+                      if job.face is not None else {})
+            both = None
+            if len(names) == 2:
+                hw = (job.skeletons.height, job.skeletons.width)
+                labels = ("baseline (alpha 0)", f"identity (alpha {job.settings.alpha:g}, {output.id_tokens} tokens)")
+                both = compose.SideBySide(hw, hw, labels)
+            decoders = [self.pipe.decode_latents(output.latents[name], self.preset.decode_chunk) for name in names]
+            start = 0
+            while True:
+                clock = time.perf_counter()
+                chunks = [next(d, None) for d in decoders]  # [n, H, W, 3] uint8 per video
+                if chunks[0] is None:
+                    break
+                frames = dict(zip(names, chunks))
+                timings["decoding"] += time.perf_counter() - clock
+                clock = time.perf_counter()
+                for name, chunk in frames.items():
+                    writers[name].write(chunk)
+                if both is not None:
+                    writers["side_by_side"].write(both(frames["baseline"], frames["identity"]))
+                writers["skeleton"].write(np.stack([drawn[i] for i in range(start, start + len(chunks[0]))]))
+                timings["muxing"] += time.perf_counter() - clock
+                clock = time.perf_counter()
+                for name, meter in meters.items():
+                    meter.add(start, frames[name])
+                timings["metrics"] += time.perf_counter() - clock
+                start += len(chunks[0])
+        job.timings.update({key: round(value, 3) for key, value in timings.items()})
+        similarity = {name: meter.score().to_dict() for name, meter in meters.items()}
+        return {name: w.path for name, w in writers.items()}, similarity
+
     @staticmethod
     def _framing_notices(body: BodyLayout) -> list[str]:
         if body.fit_scale < 0.98:
@@ -333,8 +369,11 @@ class DanceStudio:
         return []
 
     def diffuse(self, job: Prepared, progress: Callable[[int, int], None] | None = None,
-                should_stop: Callable[[], bool] | None = None) -> DancePipelineOutput:
-        """Step 4: the pipeline call, with progress, Stop, and a clear message when the device runs out of memory."""
+                should_stop: Callable[[], bool] | None = None, output_type: str = "np") -> DancePipelineOutput:
+        """Step 4: the pipeline call, with progress, Stop, and a clear message when the device runs out of memory.
+
+        output_type "np" decodes the whole videos into arrays (short clips, tests); "latent" returns the final
+        latents, which :meth:`generate` decodes chunk by chunk into the video files."""
         settings, steps = job.settings, job.steps
 
         def on_step(pipe: DancePipeline, step: int, timestep: torch.Tensor, tensors: dict) -> dict:
@@ -354,7 +393,8 @@ class DanceStudio:
                     max_guidance_scale=job.guidance, tile_frames=self.preset.tile_frames,
                     tile_overlap=self.preset.tile_overlap, decode_chunk_size=self.preset.decode_chunk,
                     unet_batch_size=self.config.unet_batch_size,
-                    generator=torch.Generator().manual_seed(settings.seed), callback_on_step_end=on_step)
+                    generator=torch.Generator().manual_seed(settings.seed), output_type=output_type,
+                    callback_on_step_end=on_step)
         except torch.OutOfMemoryError:
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()  # give the failed run's blocks back, so the next request starts clean
@@ -362,20 +402,6 @@ class DanceStudio:
             frames, width, height = len(job.skeletons), job.skeletons.width, job.skeletons.height
             raise OutOfMemory(f"the {where} ran out of memory for {frames} frames at {width}x{height}: "
                               "try a smaller size, or run with --unet-batch 1 or --cpu-offload") from None
-
-    def _write_videos(self, frames: dict[str, np.ndarray], job: Prepared, id_tokens: int,
-                      folder: Path) -> dict[str, Path]:
-        fps = job.settings.fps
-        audio = dict(audio=job.music.samples, sr=job.music.sr)
-        paths = {name: video.write_mp4(clip, fps, folder / f"{name}.mp4", **audio) for name, clip in frames.items()}
-        if {"baseline", "identity"} <= frames.keys():
-            labels = ("baseline (alpha 0)", f"identity (alpha {job.settings.alpha:g}, {id_tokens} tokens)")
-            both = compose.side_by_side(frames["baseline"], frames["identity"], labels)
-            paths["side_by_side"] = video.write_mp4(both, fps, folder / "side_by_side.mp4", **audio)
-        skeletons = job.skeletons
-        paths["skeleton"] = self.write_skeleton_video(skeletons.poses, (skeletons.width, skeletons.height), fps,
-                                                      job.music, folder / "skeleton.mp4")
-        return paths
 
     def _report(self, job: Prepared, output: DancePipelineOutput, similarity: dict) -> dict:
         s, music, face = job.settings, job.music, job.face

@@ -7,8 +7,10 @@ import sys
 
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
 from PIL import Image
+from support.audio_synth import synth_track
 from support.paths import ASSETS, ASTRONAUT
 
 from dancegen.config import GenerationSettings, StudioConfig
@@ -185,3 +187,45 @@ def test_with_cpu_offload_concurrent_generations_take_turns(tmp_path, drum_music
 
     assert not overlap(cpu_offload=True)
     assert overlap(cpu_offload=False)
+
+
+def test_a_failure_halfway_through_the_videos_leaves_nothing_behind(tmp_path, drum_music, monkeypatch):
+    """The VAE fails on its second chunk, after the first chunk of every video was written: no mp4, no half-made
+    request folder, and the next request runs."""
+    from diffusers import AutoencoderKLTemporalDecoder
+
+    studio = DanceStudio(StudioConfig(preset="tiny", output_root=str(tmp_path)))
+    decode, calls = AutoencoderKLTemporalDecoder.decode, []
+
+    def fails_on_the_second_chunk(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the decoder broke half-way")
+        return decode(self, *args, **kwargs)
+
+    monkeypatch.setattr(AutoencoderKLTemporalDecoder, "decode", fails_on_the_second_chunk)  # a library fault
+    settings = GenerationSettings(seconds=3.0, steps=1, fps=8.0)  # 24 frames: three chunks of 8
+    with pytest.raises(RuntimeError, match="half-way"):
+        studio.generate(ASTRONAUT, drum_music, settings, out_dir=tmp_path / "out")
+    assert len(calls) == 2 and not list(tmp_path.rglob("*.mp4")) and not list(tmp_path.rglob(".partial-*"))
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    monkeypatch.undo()
+    result = studio.generate(ASTRONAUT, drum_music, settings, out_dir=tmp_path / "out")
+    assert probe(result.videos["side_by_side"]).n_frames == 24
+
+
+def test_a_three_minute_song_renders_with_a_longer_music_limit(tmp_path):
+    """--max-music-s 180: all of a 3-minute song becomes one video (small and fast: 1 fps, one step, 64 x 64)."""
+    samples, _, _ = synth_track(124, 181.0, sr=22050, style="drums", seed=4)
+    song = tmp_path / "three_minutes.wav"
+    sf.write(song, samples, 22050)
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "dancegen", "generate", "--photo", str(ASTRONAUT), "--music",
+                           str(song), "--out", str(out), "--max-music-s", "180", "--fps", "1", "--steps", "1",
+                           "--size", "64", "64"], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads((out / "report.json").read_text())
+    assert report["frames"] == 180 and report["music"]["duration_s"] == pytest.approx(180.0)
+    for name in ("baseline", "identity", "side_by_side", "skeleton"):
+        info = probe(out / f"{name}.mp4")
+        assert info.n_frames == 180 and info.audio_duration_s == pytest.approx(180.0, abs=0.5), name

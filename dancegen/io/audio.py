@@ -1,7 +1,8 @@
 """Audio input: a music file -> a mono float32 waveform of the requested segment, or one clear refusal.
 
 Only ``[offset, offset + length)`` is decoded (so a 2-hour file does not hang), with libsndfile (soundfile) where
-it reads the format and otherwise the ffmpeg binary that imageio-ffmpeg ships. Missing, empty, undecodable,
+it reads the format (WAV of any bit depth, WAVE_FORMAT_EXTENSIBLE included, FLAC, Ogg Vorbis and Opus, MP3) and
+otherwise with PyAV, whose wheel carries its own FFmpeg (M4A / AAC and the rest). Missing, empty, undecodable,
 silent and too-short music raises :class:`~dancegen.errors.MusicError` with one line a person understands.
 """
 
@@ -9,8 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from ..errors import MusicError
 class AudioLimits:
     min_duration_s: float = 2.0  # shorter music is rejected (s)
     silence_peak: float = 1e-4  # peak amplitude below which the music counts as silent (-80 dBFS)
-    decode_timeout_s: float = 120.0  # give up decoding with ffmpeg after this long (s)
 
 
 DEFAULT_LIMITS = AudioLimits()
@@ -48,7 +46,7 @@ def _check_segment_args(offset_s: float, duration_s: float | None, max_seconds: 
 def _read_soundfile(path: Path, offset_s: float, read_s: float) -> tuple[np.ndarray, int, float] | None:
     """Decode [offset_s, offset_s + read_s) with libsndfile: (mono [n], native sr, total length s).
 
-    Returns None when libsndfile cannot open the file (the caller then tries ffmpeg).
+    Returns None when libsndfile cannot open the file (the caller then tries PyAV).
     """
     import soundfile as sf
 
@@ -75,55 +73,55 @@ def _read_soundfile(path: Path, offset_s: float, read_s: float) -> tuple[np.ndar
     return data.mean(axis=1), native_sr, total_s
 
 
-def _ffmpeg_exe() -> str:
+def _read_av(path: Path, offset_s: float, read_s: float, sr: int) -> np.ndarray:
+    """Decode [offset_s, offset_s + read_s) with PyAV (its own FFmpeg: m4a / aac, mp3, opus, ... anything
+    libsndfile cannot read) to mono float32 at ``sr``: [n]."""
+    import av
+
     try:
-        import imageio_ffmpeg
-
-        return imageio_ffmpeg.get_ffmpeg_exe()
-    except (ImportError, RuntimeError) as exc:
-        raise MusicError(f"cannot decode this format: no ffmpeg available ({exc})") from None
-
-
-def _ffmpeg_duration(exe: str, path: Path, timeout_s: float) -> float | None:
-    """Container duration in seconds from ffmpeg's banner, or None when it does not say."""
-    try:
-        proc = subprocess.run(
-            [exe, "-hide_banner", "-nostdin", "-i", str(path)],
-            capture_output=True,
-            timeout=timeout_s,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    match = re.search(rb"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)", proc.stderr)
-    if not match:
-        return None
-    hours, minutes, seconds = (float(x) for x in match.groups())
-    return hours * 3600 + minutes * 60 + seconds
-
-
-def _read_ffmpeg(path: Path, offset_s: float, read_s: float, sr: int, timeout_s: float) -> np.ndarray:
-    """Decode [offset_s, offset_s + read_s) with ffmpeg to mono float32 PCM at ``sr``: [n]."""
-    exe = _ffmpeg_exe()
-    cmd = [
-        exe, "-hide_banner", "-nostdin", "-loglevel", "error",
-        "-ss", f"{offset_s:.6f}", "-t", f"{read_s:.6f}",  # input options: seek and read only the segment
-        "-i", str(path),
-        "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(sr), "-f", "f32le", "pipe:1",
-    ]  # fmt: skip
-    try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
-    except subprocess.TimeoutExpired:
-        raise MusicError(f"decoding {path.name} took longer than {timeout_s:.0f} s; try a shorter file") from None
-    except OSError as exc:
-        raise MusicError(f"cannot run ffmpeg to decode {path.name}: {exc}") from None
-    if proc.returncode != 0:
-        lines = [ln.strip() for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-        reason = lines[-1][:160] if lines else f"ffmpeg exit status {proc.returncode}"
-        if any("matches no streams" in ln or "does not contain any stream" in ln for ln in lines):
+        container = av.open(str(path))
+    except av.FFmpegError as exc:
+        raise MusicError(f"could not decode {path.name} as audio ({_reason(exc)})") from None
+    with container:
+        if not container.streams.audio:
             raise MusicError(f"{path.name} contains no audio track")
-        raise MusicError(f"could not decode {path.name} as audio ({reason})")
-    return np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
+        stream = container.streams.audio[0]
+        total_s = float(container.duration) / av.time_base if container.duration else None
+        if total_s is not None and offset_s >= total_s:
+            raise MusicError(f"the offset {offset_s:.1f} s is beyond the end of the music ({_fmt_s(total_s)} long)")
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
+        # music time 0 is the stream's start (an mp3's first frame comes after the encoder's delay, for example)
+        origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        wanted = math.ceil(read_s * sr)
+        chunks, start = [], None  # resampled mono chunks; sample index of the first one relative to the offset
+        try:
+            if offset_s > 0:
+                container.seek(int((origin + offset_s) / stream.time_base), stream=stream)  # on or before it
+            for frame in container.decode(stream):
+                t = (frame.time - origin) if frame.time is not None else None  # music time of the frame's start
+                if t is not None and t + frame.samples / frame.sample_rate <= offset_s:
+                    continue  # wholly before the segment
+                if start is None:
+                    start = round(((t or 0.0) - offset_s) * sr)
+                chunks += [c.to_ndarray().reshape(-1) for c in resampler.resample(frame)]
+                if sum(len(c) for c in chunks) + min(start, 0) >= wanted:
+                    break
+            chunks += [c.to_ndarray().reshape(-1) for c in resampler.resample(None)]
+        except av.FFmpegError as exc:
+            raise MusicError(f"could not decode {path.name} as audio ({_reason(exc)})") from None
+    if start is None:
+        if offset_s > 0:
+            raise MusicError(f"the offset {offset_s:.1f} s is beyond the end of the music")
+        return np.zeros(0, np.float32)
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    samples = samples[-start:] if start < 0 else np.concatenate([np.zeros(start, np.float32), samples])
+    return samples[:wanted].astype(np.float32)
+
+
+def _reason(exc: Exception) -> str:
+    """FFmpeg's own words for a failure, without the file name PyAV repeats."""
+    text = str(getattr(exc, "strerror", None) or exc).strip().splitlines()
+    return text[0][:160] if text else type(exc).__name__
 
 
 def load_audio(
@@ -162,12 +160,7 @@ def load_audio(
 
             samples = librosa.resample(samples, orig_sr=native_sr, target_sr=sr, res_type="soxr_hq")
     else:
-        samples = _read_ffmpeg(p, float(offset_s), read_s, sr, limits.decode_timeout_s)
-        if samples.size == 0 and offset_s > 0:
-            total = _ffmpeg_duration(_ffmpeg_exe(), p, limits.decode_timeout_s)
-            if total is None or offset_s >= total - 1.0 / sr:
-                length = f" ({_fmt_s(total)} long)" if total is not None else ""
-                raise MusicError(f"the offset {offset_s:.1f} s is beyond the end of the music{length}")
+        samples = _read_av(p, float(offset_s), read_s, sr)
     samples = np.nan_to_num(np.asarray(samples, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
 
     n_limit = round(limit * sr)

@@ -85,27 +85,39 @@ def _resize(frame: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.asarray(Image.fromarray(frame).resize((width, height), Image.Resampling.BICUBIC))
 
 
+class SideBySide:
+    """Two clips next to each other under a label bar, chunk by chunk (the bar is drawn once).
+
+    left_hw, right_hw: (height, width) of the two clips; the right one is resized to the left's height (aspect
+    kept) when they differ. Calling it with chunks [n, H, W, 3] of both gives [n, bar_h + H, W_l + gap + W_r, 3]."""
+
+    def __init__(self, left_hw: tuple[int, int], right_hw: tuple[int, int], labels: tuple[str, str], gap: int = 8):
+        labels = _check_labels(labels)
+        if isinstance(gap, bool) or not isinstance(gap, (int, np.integer)) or gap < 0:
+            raise VideoError(f"gap must be a whole number of pixels >= 0, got {gap!r}")
+        self.h, self.lw = (int(v) for v in left_hw)
+        self.rw = _resized_width(self.h, int(right_hw[0]), int(right_hw[1]))
+        self.gap = int(gap)
+        self.bar = _label_bar(labels, self.lw, self.rw, self.gap, self.h)  # [bar_h, lw + gap + rw, 3]
+
+    def __call__(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        left, right = check_clip(left, "left clip"), check_clip(right, "right clip")
+        if len(left) != len(right):
+            raise VideoError(f"the clips need the same number of frames, got {len(left)} (left) and {len(right)} "
+                             "(right)")
+        if left.shape[1:3] != (self.h, self.lw):
+            raise VideoError(f"the left clip is {left.shape[2]}x{left.shape[1]}, not {self.lw}x{self.h}")
+        bar_h, lw, gap = self.bar.shape[0], self.lw, self.gap
+        out = np.empty((len(left), bar_h + self.h, lw + gap + self.rw, 3), np.uint8)
+        out[:, :bar_h] = self.bar
+        out[:, bar_h:, lw:lw + gap] = _LABEL_BG
+        out[:, bar_h:, :lw] = left
+        for i in range(len(left)):
+            out[i, bar_h:, lw + gap:] = _resize(right[i], self.h, self.rw)
+        return out
+
+
 def side_by_side(left, right, labels: tuple[str, str], gap: int = 8) -> np.ndarray:
-    """Put two clips next to each other under a label bar.
-
-    left, right: [T, H, W, 3] uint8 with the same T; right is resized to left's height (aspect kept) when needed.
-    -> [T, bar_h + H, W_left + gap + W_right, 3] uint8; the bar (drawn once) and the gap are dark grey.
-    """
+    """Put two whole clips [T, H, W, 3] next to each other under a label bar (see :class:`SideBySide`)."""
     left, right = check_clip(left, "left clip"), check_clip(right, "right clip")
-    if len(left) != len(right):
-        raise VideoError(f"the clips need the same number of frames, got {len(left)} (left) and {len(right)} (right)")
-    labels = _check_labels(labels)
-    if isinstance(gap, bool) or not isinstance(gap, (int, np.integer)) or gap < 0:
-        raise VideoError(f"gap must be a whole number of pixels >= 0, got {gap!r}")
-    t, h, lw = left.shape[:3]
-    rw = _resized_width(h, right.shape[1], right.shape[2])
-    bar = _label_bar(labels, lw, rw, int(gap), h)  # [bar_h, lw + gap + rw, 3]
-    bar_h = bar.shape[0]
-    out = np.empty((t, bar_h + h, lw + gap + rw, 3), np.uint8)
-    out[:, :bar_h] = bar
-    out[:, bar_h:, lw:lw + gap] = _LABEL_BG
-    out[:, bar_h:, :lw] = left
-    for i in range(t):
-        out[i, bar_h:, lw + gap:] = _resize(right[i], h, rw)
-    return out
-
+    return SideBySide(left.shape[1:3], right.shape[1:3], labels, gap)(left, right)

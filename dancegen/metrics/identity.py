@@ -66,15 +66,41 @@ class IdentityScore:
                 "face_found": self.face_found}
 
 
+def sampled_frames(n_frames: int, max_frames: int = 32) -> np.ndarray:
+    """Indices of up to ``max_frames`` evenly spaced frames of an ``n_frames``-frame video, first and last included."""
+    return np.unique(np.linspace(0, n_frames - 1, num=min(max_frames, n_frames)).round().astype(int))
+
+
+class IdentityMeter:
+    """The identity similarity of one video, measured on its sampled frames as they pass, chunk by chunk, so the
+    video is never held whole. ``add(start, chunk)`` with consecutive chunks [n, H, W, 3]; then ``score()``."""
+
+    def __init__(self, analyser: FaceAnalyser, reference: FaceResult, n_frames: int, max_frames: int = 32):
+        if reference.source != analyser.source:
+            raise ValueError(f"the reference embedding comes from the '{reference.source}' models but the analyser "
+                             f"uses '{analyser.source}'; embeddings of different models cannot be compared")
+        self.analyser, self.reference = analyser, reference
+        self.index = sampled_frames(n_frames, max_frames)  # [n] frames to score
+        self.sims = np.full(len(self.index), np.nan)  # [n] NaN = no face (or not seen yet)
+
+    def add(self, start: int, frames: np.ndarray) -> None:
+        """Score the sampled frames among ``frames`` [n, H, W, 3], which are frames start .. start + n - 1."""
+        for k in np.flatnonzero((self.index >= start) & (self.index < start + len(frames))):
+            self.sims[k] = frame_similarities(self.analyser, [frames[self.index[k] - start]], self.reference)[0]
+
+    def score(self) -> IdentityScore:
+        found = ~np.isnan(self.sims)
+        return IdentityScore(
+            frame_index=self.index.tolist(),
+            similarity=[round(float(s), 4) if ok else None for s, ok in zip(self.sims, found)],
+            mean=round(float(self.sims[found].mean()), 4) if found.any() else None,
+            face_found=round(float(found.mean()), 4),
+        )
+
+
 def identity_similarity(analyser: FaceAnalyser, frames: np.ndarray, reference: FaceResult,
                         max_frames: int = 32) -> IdentityScore:
     """Similarity of the largest face in up to ``max_frames`` evenly spaced frames [T, H, W, 3] to ``reference``."""
-    index = np.unique(np.linspace(0, len(frames) - 1, num=min(max_frames, len(frames))).round().astype(int))
-    sims = frame_similarities(analyser, (frames[i] for i in index), reference)  # [n], NaN = no face
-    found = ~np.isnan(sims)
-    return IdentityScore(
-        frame_index=index.tolist(),
-        similarity=[round(float(s), 4) if ok else None for s, ok in zip(sims, found)],
-        mean=round(float(sims[found].mean()), 4) if found.any() else None,
-        face_found=round(float(found.mean()), 4),
-    )
+    meter = IdentityMeter(analyser, reference, len(frames), max_frames)
+    meter.add(0, frames)
+    return meter.score()

@@ -330,6 +330,7 @@ class DancePipeline(DiffusionPipeline):
 
     # --------------------------------------------------------------------------------------------- decoding
 
+    @torch.no_grad()
     def decode_latents(self, latents: torch.Tensor, chunk: int) -> Iterator[np.ndarray]:
         """Latents of one video [T, 4, h, w] -> frames, ``chunk`` at a time: yields [n, H, W, 3] uint8 RGB."""
         scale = self.vae.config.scaling_factor

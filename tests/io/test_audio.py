@@ -14,7 +14,7 @@ from dancegen.io.audio import load_audio
 from dancegen.music.analysis import analyse
 
 
-@pytest.mark.parametrize("fmt", ["wav", "mp3", "ogg", "flac", "m4a"])
+@pytest.mark.parametrize("fmt", ["wav", "wav24", "mp3", "ogg", "opus", "flac", "m4a"])
 def test_every_common_format_decodes_and_analyses(encoded, fmt):
     files, beats = encoded
     samples, sr, notices = load_audio(files[fmt])
@@ -28,7 +28,7 @@ def test_every_common_format_decodes_and_analyses(encoded, fmt):
     assert beat_f(beats, result.beats_s) >= MIN_BEAT_F
 
 
-@pytest.mark.parametrize("fmt", ["wav", "mp3", "m4a"])  # soundfile seek, mp3 seek, ffmpeg seek
+@pytest.mark.parametrize("fmt", ["wav", "mp3", "m4a", "opus"])  # soundfile seeks, PyAV seeks
 def test_offset_and_length_select_the_segment(encoded, fmt):
     files, beats = encoded
     full, _, _ = load_audio(files["wav"])
@@ -97,3 +97,19 @@ def test_bad_input_raises_a_one_line_music_error(bad_music, encoded, tmp_path, n
         load_audio(paths[name], **kwargs)
     assert "\n" not in str(info.value)
     assert isinstance(info.value, UserError)
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "opus", "flac", "m4a", "wav24"])
+def test_the_pyav_path_decodes_what_libsndfile_does(encoded, fmt):
+    """Formats libsndfile reads go through it; PyAV (its own FFmpeg) reads the rest. Both give the same music."""
+    from dancegen.io.audio import _read_av, _read_soundfile
+
+    files, _ = encoded
+    via_av = _read_av(files[fmt], 2.0, 6.0, SR)  # [n] mono at SR
+    reference, _, _ = load_audio(files["wav"], offset_s=2.0, duration_s=6.0)
+    assert len(via_av) == len(reference) == 6 * SR
+    lag = np.argmax(np.correlate(via_av[SR: 3 * SR], reference[SR - 1000: 3 * SR + 1000], mode="valid")) - 1000
+    assert abs(lag) <= 0.025 * SR  # within the codec's delay
+    assert np.corrcoef(via_av[SR + lag: 5 * SR + lag], reference[SR: 5 * SR])[0, 1] > 0.9
+    if fmt in ("flac", "wav24"):  # lossless: libsndfile reads it too, and the two decodes agree
+        assert _read_soundfile(files[fmt], 2.0, 6.0) is not None

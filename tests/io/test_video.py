@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
-from support.media import FPS, SR, H, T, W, decoded_audio, tone
+from support.media import FPS, SR, H, T, W, decoded_audio, moov_before_mdat, tone
 
 from dancegen.io.video import VideoError, frames_of, probe, write_mp4
 
@@ -20,7 +17,7 @@ def test_mp4_is_browser_playable_and_audio_matches_video(tmp_path, clip, audio_s
     info = probe(path)
     assert (info.video_codec, info.video_profile, info.pix_fmt) == ("h264", "High", "yuv420p")
     assert (info.audio_codec, info.audio_profile, info.audio_sr, info.audio_channels) == ("aac", "LC", SR, 1)
-    assert info.faststart
+    assert moov_before_mdat(path) and info.colorspace == "bt709"
     assert (info.width, info.height) == (W, H)
     assert info.n_frames == T
     assert info.fps == pytest.approx(FPS)
@@ -160,6 +157,16 @@ def test_probe_and_frames_of_reject_non_videos(tmp_path):
         frames_of(junk)
 
 
-def _age(path: Path, seconds: float) -> None:
-    old = time.time() - seconds
-    os.utime(path, (old, old))
+
+
+def test_the_music_stays_in_sync_with_the_frames(tmp_path, clip):
+    """A click at 1.000 s is heard at 1.000 s: the AAC encoder's priming samples are marked for the player to skip
+    (decoded by ffmpeg's own command-line tool, which applies the mp4 edit list as browsers do)."""
+    wave = np.zeros(3 * SR, np.float32)
+    wave[SR: SR + 64] = 0.9  # a 3 ms click at exactly 1 s
+    path = write_mp4(clip, FPS, tmp_path / "sync.mp4", audio=wave, sr=SR)
+    heard = decoded_audio(path)
+    onset = np.flatnonzero(np.abs(heard) > 0.3)[0] / SR
+    assert onset == pytest.approx(1.0, abs=0.005)
+    info = probe(path)
+    assert info.audio_duration_s == pytest.approx(info.duration_s, abs=0.005)  # trimmed to the video, exactly

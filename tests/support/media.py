@@ -37,3 +37,25 @@ def decoded_audio(path: Path, sr: int = SR) -> np.ndarray:
         capture_output=True, check=True,
     )
     return np.frombuffer(proc.stdout, np.float32)
+
+
+def moov_before_mdat(path: Path) -> bool:
+    """True when the mp4's index ('moov' box) comes before its media data ('mdat'): a browser can start playing
+    while the file downloads. Walks the top-level ISO-BMFF boxes (a test oracle independent of the writer)."""
+    size_total = path.stat().st_size
+    with path.open("rb") as fh:
+        pos = 0
+        while pos + 8 <= size_total:
+            fh.seek(pos)
+            header = fh.read(16)
+            size, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            if size == 1 and len(header) == 16:  # 64-bit box size follows the type
+                size = int.from_bytes(header[8:16], "big")
+            elif size == 0:  # box runs to the end of the file
+                size = size_total - pos
+            if kind == b"moov":
+                return True
+            if kind == b"mdat" or size < 8:
+                return False
+            pos += size
+    return False

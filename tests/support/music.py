@@ -59,11 +59,18 @@ def assert_consistent(result: MusicAnalysis) -> None:
 
 
 def encoded_tracks(folder: Path) -> tuple[dict[str, Path], np.ndarray]:
-    """A 12 s 120 BPM drum track (beats known) as stereo 44.1 kHz wav and as mp3 / ogg / flac / m4a."""
+    """A 12 s 120 BPM drum track (beats known) as stereo 44.1 kHz wav and as mp3 / ogg / opus / flac / m4a, and as
+    a 24-bit WAVE_FORMAT_EXTENSIBLE wav."""
+    import soundfile
+
     samples, beats, _ = synth_track(120.0, 12.0, sr=44100, style="drums", seed=3)
     wav = folder / "track.wav"
     write_wav(wav, np.stack([samples, 0.6 * samples], axis=1), 44100)
     files = {"wav": wav}
+    files["wav24"] = folder / "track24.wav"
+    soundfile.write(files["wav24"], np.stack([samples, 0.6 * samples], axis=1), 44100, subtype="PCM_24",
+                    format="WAVEX")
+    files["opus"] = ffmpeg_encode(wav, folder / "track.opus", "-c:a", "libopus", "-b:a", "96k")
     files["mp3"] = ffmpeg_encode(wav, folder / "track.mp3", "-c:a", "libmp3lame", "-b:a", "128k")
     files["ogg"] = ffmpeg_encode(wav, folder / "track.ogg", "-c:a", "libvorbis")
     files["flac"] = ffmpeg_encode(wav, folder / "track.flac", "-c:a", "flac")
