@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,14 +37,19 @@ from .io import compose, outputs, video
 from .io.photo import PhotoSource, load_photo
 from .metrics.identity import IdentityMeter
 from .models import build, get_preset, load_stableanimator, pick_device, pick_dtype, resolve_weights
-from .music import MusicAnalysis, analyse
-from .pipeline import DancePipeline, DancePipelineOutput
+from .music import MusicAnalysis, analyse, with_meter_of
+from .pipeline import DancePipeline, DancePipelineOutput, temporal_windows
 from .pose.detect import BodyDetector, BodyDetectorConfig, dwpose_folder
 from .pose.layout import BodyLayout, body_from_face, body_from_keypoints
 from .pose.render import SkeletonFrames
+from .timing import Progress, RunTimer, Work
 
 # GenerationSettings.framing -> the body layout's fit mode
 FIT = {Framing.PHOTO: "clip", Framing.WHOLE_BODY: "scale"}
+METER_CONTEXT_S = 120.0  # seconds of the song around a shorter segment that decide its meter and bar phase
+# seconds per unit of work (timing.Work) before calibrate() or a run has measured this machine: the tiny preset on
+# the 2-core development VM
+DEFAULT_RATES = {"preparing": 1.0, "encoding": 0.4, "denoising": 0.22, "writing": 1.9}
 
 
 @dataclass
@@ -121,6 +126,7 @@ class DanceStudio:
         self.outputs = outputs.OutputDir(config.output_root, config.output_max_age_s)
         self._music_cache: LRUCache = LRUCache(maxsize=8)  # (file digest, offset, seconds) -> MusicAnalysis
         self._music_lock = threading.Lock()
+        self.timer = RunTimer(dict(DEFAULT_RATES))  # seconds per unit of work here; see calibrate()
 
     # ------------------------------------------------------------------------------------------- description
 
@@ -153,6 +159,59 @@ class DanceStudio:
                     "StableAnimator weights for real dance videos.")
         return " ".join([text, *self.warnings])
 
+    # ---------------------------------------------------------------------------------------------- timing
+
+    def work(self, settings: GenerationSettings, frames: int, mode: Mode | str, music_s: float) -> Work:
+        """How much work a generation of ``frames`` frames is (see :mod:`dancegen.timing`)."""
+        width, height = settings.size or self.preset.size
+        guidance = self.preset.guidance if settings.guidance is None else settings.guidance
+        windows = temporal_windows(max(1, frames), self.preset.tile_frames, self.preset.tile_overlap)
+        return Work.of(frames=max(1, frames), steps=settings.steps or self.preset.steps,
+                       videos=2 if Mode(mode) == Mode.AB else 1, guided=guidance > 1.0, width=width, height=height,
+                       music_s=music_s, windows=len(windows), window_frames=len(windows[0]))
+
+    def estimate(self, settings: GenerationSettings, music_s: float) -> dict[str, float]:
+        """Estimated seconds of each stage of a generation from ``music_s`` seconds of music on this machine."""
+        frames = max(1, round(music_s * settings.fps))
+        return self.timer.estimate(self.work(settings, frames, settings.mode, music_s))
+
+    def calibrate(self) -> dict[str, float]:
+        """Measure this machine's rates with the studio's own models on one window at the preset's size (a second
+        or two on a GPU or with the tiny preset; the full-size model on a CPU takes minutes: run it off the
+        request path). -> the new rates."""
+        preset, dtype, device = self.preset, self.pipe.unet.dtype, self.pipe._execution_device
+        width, height = preset.size
+        frames, factor = preset.tile_frames, self.pipe.vae_scale_factor
+        h, w = height // factor, width // factor
+        mp = width * height / 1e6
+        channels = self.pipe.pose_net.final_proj.out_channels
+        def timed(run: Callable[[], object]) -> float:  # the second of two calls: no one-off start-up costs
+            run()
+            clock = time.perf_counter()
+            run()
+            return time.perf_counter() - clock
+
+        with torch.no_grad(), self._pipe_lock:
+            poses = torch.zeros((frames, 3, height, width), device=device, dtype=dtype)
+            encoding = timed(lambda: self.pipe.pose_net(poses)) / (frames * mp)
+            states = torch.zeros((2, 1, self.pipe.unet.config.cross_attention_dim), device=device, dtype=dtype)
+            sample = torch.zeros((2, frames, 8 + channels, h, w), device=device, dtype=dtype)
+            times = torch.tensor([[6, 127, 0.02]] * 2, device=device, dtype=dtype)
+            denoising = timed(lambda: self.pipe.unet(sample, 1.0, encoder_hidden_states=states,
+                                                     added_time_ids=times)) / (2 * frames * mp)
+            latents = torch.zeros((preset.decode_chunk, 4, h, w), device=device)
+
+            def decode_and_write() -> None:
+                chunk = next(self.pipe.decode_latents(latents, preset.decode_chunk))
+                with tempfile.TemporaryDirectory() as tmp:
+                    video.write_mp4(chunk, 8, Path(tmp) / "calibration.mp4")
+
+            writing = timed(decode_and_write) / (preset.decode_chunk * mp)
+        rates = {"preparing": self.timer.rates["preparing"], "encoding": encoding, "denoising": denoising,
+                 "writing": writing}
+        self.timer.rates.update(rates)
+        return rates
+
     # ------------------------------------------------------------------------------------------------ stages
 
     def analyse_face(self, photo: PhotoSource) -> FaceResult:
@@ -161,7 +220,8 @@ class DanceStudio:
 
     def analyse_music(self, path: str | os.PathLike, offset_s: float = 0.0, seconds: float | None = None
                       ) -> MusicAnalysis:
-        """Beats, tempo and energy of a music segment (cached by file content and segment)."""
+        """Beats, tempo and energy of a music segment (cached by file content and segment). When the segment is a
+        part of a longer song, a longer stretch around it (up to METER_CONTEXT_S) decides the meter and bar phase."""
         path = Path(path)
         if not path.is_file():
             raise MusicError(f"music file not found: {path.name}")
@@ -170,10 +230,23 @@ class DanceStudio:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
         key = (digest.hexdigest(), float(offset_s), None if seconds is None else float(seconds))
+        segment = self._cached(key, lambda: analyse(path, offset_s=offset_s, duration_s=seconds,
+                                                    max_seconds=self.config.max_music_s))
+        total = segment.source_duration_s
+        if total is None or segment.duration_s >= min(total, METER_CONTEXT_S) - 0.5:
+            return segment  # already the whole song, or a long enough stretch
+        middle = segment.offset_s + segment.duration_s / 2
+        start = max(0.0, min(middle - METER_CONTEXT_S / 2, total - METER_CONTEXT_S))
+        context = self._cached((key[0], "context", round(start, 3)),
+                               lambda: analyse(path, offset_s=start, duration_s=METER_CONTEXT_S,
+                                               max_seconds=METER_CONTEXT_S))
+        return with_meter_of(segment, context)
+
+    def _cached(self, key: tuple, make: Callable[[], MusicAnalysis]) -> MusicAnalysis:
         with self._music_lock:
             cached = self._music_cache.get(key)
         if cached is None:
-            cached = analyse(path, offset_s=offset_s, duration_s=seconds, max_seconds=self.config.max_music_s)
+            cached = make()
             with self._music_lock:
                 self._music_cache[key] = cached
         return cached
@@ -277,44 +350,57 @@ class DanceStudio:
 
     def generate(self, photo: PhotoSource, music_path: str | os.PathLike,
                  settings: GenerationSettings = GenerationSettings(),
-                 progress: Callable[[int, int], None] | None = None,
+                 progress: Callable[[Progress], None] | None = None,
                  should_stop: Callable[[], bool] | None = None,
                  out_dir: Path | None = None) -> GenerationResult:
         """Photo + music -> baseline.mp4, identity.mp4, side_by_side.mp4, skeleton.mp4 and report.json.
 
-        progress(step, total) runs after every denoising step; should_stop() is checked before the diffusion and
-        after every step (GenerationCancelled when it says so)."""
+        progress(Progress) runs as every stage moves (each denoising window, each decoded chunk) with the fraction
+        done and the time left; should_stop() is checked before the diffusion and after every window
+        (GenerationCancelled when it says so)."""
+        started = time.perf_counter()
         # 1-3. Face, music, choreography
         job = self.prepare(photo, music_path, settings)
         timings = job.timings
+        work = self.work(settings, len(job.skeletons), job.mode, job.music.duration_s)
+        estimate = self.timer.estimate(work)
+
+        def report(stage: str, done: int, total: int, detail: str = "") -> None:
+            if progress is not None:
+                progress(self.timer.progress(estimate, stage, done, total, time.perf_counter() - started, detail))
+
+        report("preparing", 1, 1)
         final_dir = Path(out_dir) if out_dir is not None else self.outputs.create()
         final_dir.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".partial-", dir=final_dir.parent if out_dir else final_dir))
+        work_dir = Path(tempfile.mkdtemp(prefix=".partial-", dir=final_dir.parent if out_dir else final_dir))
         try:
-            with self._pipe_lock:  # with offload the VAE decoding below moves models too
+            with self._pipe_lock, self._memory_limit(job):  # with offload the VAE decoding moves models too
                 # 4. Diffusion: the final latents of each video (encoding and denoising are timed inside)
-                output = self.diffuse(job, progress, should_stop, output_type="latent")
+                output = self.diffuse(job, report, should_stop, output_type="latent")
                 timings["encoding"] = round(output.timings_s["encode"], 3)
                 timings["denoising"] = round(output.timings_s["denoise"], 3)
 
                 # 5-6. Videos with the music, decoded chunk by chunk straight into the writers; identity metrics
                 # on the sampled frames as they pass. Nothing is renamed into place until all is complete.
-                videos, similarity = self._write_streams(job, output, work)
+                videos, similarity = self._write_streams(job, output, folder=work_dir, report=report)
 
             # 7. Report, then everything into place
-            report = self._report(job, output, similarity)
-            (work / "report.json").write_text(json.dumps(report, indent=2))
+            summary = self._report(job, output, similarity)
+            (work_dir / "report.json").write_text(json.dumps(summary, indent=2))
             final_dir.mkdir(parents=True, exist_ok=True)
-            for item in work.iterdir():
+            for item in work_dir.iterdir():
                 os.replace(item, final_dir / item.name)
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(work_dir, ignore_errors=True)
+        self.timer.learn(work, {"preparing": sum(timings[k] for k in ("face", "music", "choreography")),
+                                "encoding": timings["encoding"], "denoising": timings["denoising"],
+                                "writing": sum(timings[k] for k in ("decoding", "muxing", "metrics"))})
         videos = {k: final_dir / v.name for k, v in videos.items()}
-        return GenerationResult(out_dir=final_dir, videos=videos, report=report, face=job.face,
+        return GenerationResult(out_dir=final_dir, videos=videos, report=summary, face=job.face,
                                 warnings=job.warnings)
 
-    def _write_streams(self, job: Prepared, output: DancePipelineOutput, folder: Path
-                       ) -> tuple[dict[str, Path], dict[str, dict]]:
+    def _write_streams(self, job: Prepared, output: DancePipelineOutput, folder: Path,
+                       report: Callable[..., None]) -> tuple[dict[str, Path], dict[str, dict]]:
         """Decode the latents chunk by chunk into every mp4 at once (baseline, identity, side by side, skeleton);
         only chunks of frames are ever in memory. -> (paths, identity similarity per video)."""
         fps, music, n = job.settings.fps, job.music, len(job.skeletons)
@@ -354,6 +440,7 @@ class DanceStudio:
                     meter.add(start, frames[name])
                 timings["metrics"] += time.perf_counter() - clock
                 start += len(chunks[0])
+                report("writing", start, n, f"{start}/{n} frames")
         job.timings.update({key: round(value, 3) for key, value in timings.items()})
         similarity = {name: meter.score().to_dict() for name, meter in meters.items()}
         return {name: w.path for name, w in writers.items()}, similarity
@@ -368,36 +455,45 @@ class DanceStudio:
                     "the whole-body framing (--framing whole_body) shrinks all of the body into the frame"]
         return []
 
-    def diffuse(self, job: Prepared, progress: Callable[[int, int], None] | None = None,
+    def diffuse(self, job: Prepared, report: Callable[..., None] | None = None,
                 should_stop: Callable[[], bool] | None = None, output_type: str = "np") -> DancePipelineOutput:
         """Step 4: the pipeline call, with progress, Stop, and a clear message when the device runs out of memory.
 
-        output_type "np" decodes the whole videos into arrays (short clips, tests); "latent" returns the final
-        latents, which :meth:`generate` decodes chunk by chunk into the video files."""
+        report(stage, done, total, detail) is told where the run is; output_type "np" decodes the whole videos
+        into arrays (short clips, tests); "latent" returns the final latents, which :meth:`generate` decodes chunk
+        by chunk into the video files."""
         settings, steps = job.settings, job.steps
 
-        def on_step(pipe: DancePipeline, step: int, timestep: torch.Tensor, tensors: dict) -> dict:
-            if progress is not None:
-                progress(step + 1, steps)
+        def on_window(pipe: DancePipeline, step: int, window: int, windows: int) -> None:
+            if report is not None:
+                report("denoising", step * windows + window + 1, steps * windows,
+                       f"step {step + 1}/{steps}, window {window + 1}/{windows}")
             if should_stop is not None and should_stop():
                 raise GenerationCancelled("generation cancelled")
-            return tensors
 
         if should_stop is not None and should_stop():
             raise GenerationCancelled("stopped before it started")
+        if report is not None:
+            report("encoding", 0, 1)
+        with self._pipe_lock, self._memory_limit(job):
+            return self.pipe(
+                job.image, job.skeletons, job.embedding, alpha=settings.alpha, id_tokens=settings.id_tokens,
+                mode=str(job.mode), num_inference_steps=steps, min_guidance_scale=job.guidance,
+                max_guidance_scale=job.guidance, tile_frames=self.preset.tile_frames,
+                tile_overlap=self.preset.tile_overlap, decode_chunk_size=self.preset.decode_chunk,
+                unet_batch_size=self.config.unet_batch_size,
+                generator=torch.Generator().manual_seed(settings.seed), output_type=output_type,
+                callback_on_window_end=on_window)
+
+    @contextlib.contextmanager
+    def _memory_limit(self, job: Prepared) -> Iterator[None]:
+        """Running out of device memory (denoising or decoding) becomes one clear line with what to try, and the
+        failed run's memory is given back, so the next request starts clean."""
         try:
-            with self._pipe_lock:
-                return self.pipe(
-                    job.image, job.skeletons, job.embedding, alpha=settings.alpha, id_tokens=settings.id_tokens,
-                    mode=str(job.mode), num_inference_steps=steps, min_guidance_scale=job.guidance,
-                    max_guidance_scale=job.guidance, tile_frames=self.preset.tile_frames,
-                    tile_overlap=self.preset.tile_overlap, decode_chunk_size=self.preset.decode_chunk,
-                    unet_batch_size=self.config.unet_batch_size,
-                    generator=torch.Generator().manual_seed(settings.seed), output_type=output_type,
-                    callback_on_step_end=on_step)
+            yield
         except torch.OutOfMemoryError:
             if self.device.type == "cuda":
-                torch.cuda.empty_cache()  # give the failed run's blocks back, so the next request starts clean
+                torch.cuda.empty_cache()
             where = "GPU" if self.device.type == "cuda" else "computer"
             frames, width, height = len(job.skeletons), job.skeletons.width, job.skeletons.height
             raise OutOfMemory(f"the {where} ran out of memory for {frames} frames at {width}x{height}: "

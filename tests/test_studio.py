@@ -31,7 +31,7 @@ def studio(tmp_path_factory):
 def result(studio, drum_music):
     steps = []
     res = studio.generate(ASTRONAUT, drum_music, GenerationSettings(alpha=1.5, id_tokens=3, seconds=3.0, **FAST),
-                          progress=lambda i, n: steps.append(i))
+                          progress=steps.append)
     res.progress_steps = steps
     return res
 
@@ -63,7 +63,11 @@ def test_report_has_what_a_reviewer_needs(result):
     assert set(report["timings_s"]) == {"face", "music", "choreography", "encoding", "denoising", "decoding",
                                         "muxing", "metrics"}
     assert set(report["identity_similarity"]) == {"baseline", "identity"}
-    assert result.progress_steps == [1, 2]
+    stages = [p.stage for p in result.progress_steps]
+    assert stages[0] == "preparing" and stages[-1] == "writing" and "encoding" in stages
+    denoising = [p for p in result.progress_steps if p.stage == "denoising"]  # 24 frames: 4 windows, 2 steps
+    assert [p.done for p in denoising] == list(range(1, 9)) and denoising[-1].total == 8
+    assert denoising[0].detail == "step 1/2, window 1/4" and result.progress_steps[-1].fraction == pytest.approx(1)
     assert not list(result.out_dir.glob(".partial-*"))
 
 
@@ -173,7 +177,8 @@ def test_with_cpu_offload_concurrent_generations_take_turns(tmp_path, drum_music
             start = []
             settings = GenerationSettings(seconds=2.0, steps=3, fps=4.0, mode="baseline")
             job = studio.prepare(ASTRONAUT, drum_music, settings)
-            studio.diffuse(job, progress=lambda step, total: start.append(time.perf_counter()) if step == 1 else None)
+            studio.diffuse(job, report=lambda stage, done, total, detail='': start.append(time.perf_counter())
+                           if stage == "denoising" and done == 1 else None)
             with lock:
                 spans.append((start[0], time.perf_counter()))
 
@@ -229,3 +234,19 @@ def test_a_three_minute_song_renders_with_a_longer_music_limit(tmp_path):
     for name in ("baseline", "identity", "side_by_side", "skeleton"):
         info = probe(out / f"{name}.mp4")
         assert info.n_frames == 180 and info.audio_duration_s == pytest.approx(180.0, abs=0.5), name
+
+
+def test_the_meter_of_a_short_segment_comes_from_the_song_around_it(studio, tmp_path):
+    """The first 6 s of a 70 BPM 4/4 click track alone look like 3/4; the song around them says 4/4, and the
+    segment's bar starts are the song's (also for a segment starting mid-bar)."""
+    from dancegen.music import analyse
+
+    samples, _, downbeats = synth_track(70.0, 20.0, sr=22050, style="clicks", meter=4, seed=0)
+    song = tmp_path / "clicks.wav"
+    sf.write(song, samples, 22050)
+    assert analyse(song, 0.0, 6.0).beats_per_bar == 3  # what a 6 s window alone says
+    for offset in (0.0, 7.3):
+        segment = studio.analyse_music(song, offset, 6.0)
+        assert segment.beats_per_bar == 4 and len(segment.downbeats_s) >= 1
+        truth = downbeats - offset
+        assert all(np.abs(truth - d).min() < 0.07 for d in segment.downbeats_s), (offset, segment.downbeats_s)

@@ -31,7 +31,8 @@ from typing import Any
 import gradio as gr
 
 from ..config import GenerationSettings, ServeConfig
-from ..errors import GenerationCancelled, MusicError, NoFaceError, PhotoError, ResourceLimit, UserError, report_internal
+from ..errors import (GenerationCancelled, MusicError, NoFaceError, PhotoError, ResourceLimit, SettingsError,
+                      UserError, report_internal)
 from ..studio import DanceStudio, GenerationResult
 from . import text as T
 from .plots import music_plot_table, similarity_view
@@ -39,6 +40,26 @@ from .plots import music_plot_table, similarity_view
 logger = logging.getLogger(__name__)
 
 MIN_MUSIC_S = 2.0  # the music stage refuses shorter segments
+
+
+def _no_results() -> tuple:
+    """The cleared result outputs: videos, download, plot (hidden), similarity text (fresh updates each time:
+    Gradio consumes the update dicts it is given)."""
+    return None, None, None, gr.update(value=None, visible=False), ""
+
+
+def _ready_buttons() -> tuple:
+    """Generate on, Stop off."""
+    return gr.update(interactive=True), gr.update(interactive=False)
+
+
+def _clock(seconds: float) -> str:
+    """12 s, 1:05, 1:02:03."""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -97,9 +118,9 @@ def _number(value: Any, name: str, default: float | None = None) -> float | None
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise gr.Error(T.BAD_NUMBER.format(name=name, value=value), print_exception=False) from None
+        raise SettingsError(T.BAD_NUMBER.format(name=name, value=value)) from None
     if not math.isfinite(number):
-        raise gr.Error(T.BAD_NUMBER.format(name=name, value=value), print_exception=False)
+        raise SettingsError(T.BAD_NUMBER.format(name=name, value=value))
     return number
 
 
@@ -196,22 +217,28 @@ class DanceApp:
     def settings(self, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None, guidance=None,
                  fps=8.0, width=None, height=None, framing=None) -> GenerationSettings:
         """Control values (numbers, strings or None) -> GenerationSettings, which checks the ranges (gr.Error)."""
+        with _reported("settings"):
+            return self._settings(offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height,
+                                  framing)
+
+    def _settings(self, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None, guidance=None,
+                  fps=8.0, width=None, height=None, framing=None) -> GenerationSettings:
+        """Control values -> GenerationSettings (SettingsError for a value that is not a number or out of range)."""
         defaults = GenerationSettings()
         preset = self.studio.preset
         size = (_integer(width, T.WIDTH_LABEL, preset.size[0]), _integer(height, T.HEIGHT_LABEL, preset.size[1]))
-        with _reported("settings"):
-            return GenerationSettings(
-                alpha=_number(alpha, T.ALPHA_LABEL, defaults.alpha),
-                id_tokens=_integer(id_tokens, T.TOKENS_LABEL),
-                seed=_integer(seed, T.SEED_LABEL, defaults.seed),
-                steps=_integer(steps, T.STEPS_LABEL),
-                guidance=_number(guidance, T.GUIDANCE_LABEL),
-                fps=_number(fps, T.FPS_LABEL, defaults.fps),
-                size=size,
-                music_offset_s=_number(offset, T.OFFSET_LABEL, 0.0),
-                seconds=_number(length, T.LENGTH_LABEL, self.default_seconds()),
-                framing=defaults.framing if framing in (None, "") else str(framing),
-            )
+        return GenerationSettings(
+            alpha=_number(alpha, T.ALPHA_LABEL, defaults.alpha),
+            id_tokens=_integer(id_tokens, T.TOKENS_LABEL),
+            seed=_integer(seed, T.SEED_LABEL, defaults.seed),
+            steps=_integer(steps, T.STEPS_LABEL),
+            guidance=_number(guidance, T.GUIDANCE_LABEL),
+            fps=_number(fps, T.FPS_LABEL, defaults.fps),
+            size=size,
+            music_offset_s=_number(offset, T.OFFSET_LABEL, 0.0),
+            seconds=_number(length, T.LENGTH_LABEL, self.default_seconds()),
+            framing=defaults.framing if framing in (None, "") else str(framing),
+        )
 
     # ---- previews
 
@@ -227,21 +254,40 @@ class DanceApp:
                 return None, T.NO_FACE.format(message=_sentence(exc))
         return face.preview, T.FACE_NOTES.format(notes=" · ".join(_capital(n) for n in face.notes))
 
+    def face_preview_page(self, photo):
+        """The page's face preview: like :meth:`face_preview`, with an unusable photo's reason shown beside it."""
+        try:
+            with _reported("face preview"):
+                return self.face_preview(photo)
+        except gr.Error as exc:
+            return None, T.NO_FACE.format(message=exc.message)
+
     def music_summary(self, music, offset=0.0, length=None):
         """Music -> (summary text with tempo, beats and notices, beat/energy plot update)."""
         path = upload_source(music)
         if not isinstance(path, str):
             return T.MUSIC_HINT, gr.update(value=None, visible=False)
-        offset_s = _number(offset, T.OFFSET_LABEL, 0.0)
-        seconds = _number(length, T.LENGTH_LABEL, self.default_seconds())
         with _reported("music summary"):
+            offset_s = _number(offset, T.OFFSET_LABEL, 0.0)
+            seconds = _number(length, T.LENGTH_LABEL, self.default_seconds())
             analysis = self.studio.analyse_music(path, offset_s, seconds)
         text = T.MUSIC_SUMMARY.format(tempo=analysis.tempo_bpm, beats=len(analysis.beats_s),
                                       bars=len(analysis.downbeats_s), per_bar=analysis.beats_per_bar,
                                       duration=analysis.duration_s, offset=analysis.offset_s)
+        total = analysis.source_duration_s
+        if total is not None and total > analysis.duration_s + 0.5:
+            text += "\n\n" + T.MUSIC_USED.format(used=_clock(analysis.duration_s), total=_clock(total),
+                                                  start=_clock(analysis.offset_s))
         if analysis.notices:
             text += "\n\n" + _notices(analysis.notices)
         return text, gr.update(value=music_plot_table(analysis), visible=True)
+
+    def music_summary_page(self, music, offset=0.0, length=None):
+        """The page's music summary: like :meth:`music_summary`, with unusable music's reason shown in its place."""
+        try:
+            return self.music_summary(music, offset, length)
+        except gr.Error as exc:
+            return T.NO_FACE.format(message=exc.message), gr.update(value=None, visible=False)
 
     def skeleton_preview(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
                          framing=None):
@@ -277,22 +323,21 @@ class DanceApp:
 
     def run_generation(self, photo, music, settings: GenerationSettings,
                        session: str = "local") -> Iterator[tuple]:
-        """Run studio.generate in a worker thread; yield ("progress", step, total) ..., then ("result", result).
+        """Run studio.generate in a worker thread; yield ("progress", Progress) ..., then ("result", result).
 
         A generator with picklable arguments and items, so the same code runs in-process and inside ZeroGPU's
         forked GPU worker (where the session's stop flag is not visible and a run ends on its own).
         """
         events: queue.Queue = queue.Queue()
         flag = self.stops.peek(session)
-        abandoned = threading.Event()  # the consumer went away (generator closed): stop at the next step
+        abandoned = threading.Event()  # the consumer went away (generator closed): stop at the next window
 
         def should_stop() -> bool:
             return abandoned.is_set() or (flag is not None and flag.is_set())
 
         def work() -> None:
             try:
-                result = self.studio.generate(photo, music, settings,
-                                              progress=lambda step, total: events.put(("progress", step, total)),
+                result = self.studio.generate(photo, music, settings, progress=lambda p: events.put(("progress", p)),
                                               should_stop=should_stop)
                 events.put(("result", result))
             except BaseException as exc:  # handed to the consumer, which raises it in the request's thread
@@ -311,37 +356,75 @@ class DanceApp:
         finally:
             abandoned.set()
 
-    def generate(self, photo, music, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None,
-                 guidance=None, fps=8.0, width=None, height=None, framing=None, request: gr.Request | None = None,
-                 progress: gr.Progress = gr.Progress()):
-        """Photo + music + settings -> (baseline mp4, identity mp4, side-by-side mp4, similarity plot update,
-        similarity text, notes). Bad input raises gr.Error; a Stop press returns empty results and says so."""
-        source, path = upload_source(photo), upload_source(music)
-        if source is None:
-            raise gr.Error(T.NO_PHOTO, print_exception=False)
-        if not isinstance(path, str):
-            raise gr.Error(T.NO_MUSIC, print_exception=False)
-        settings = self.settings(offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height, framing)
+    def _generate(self, photo, music, controls: tuple, request: gr.Request | None, progress: gr.Progress):
+        """Run one generation for this session: -> the six result outputs. Raises what went wrong as it is
+        (UserError, ResourceLimit, GenerationCancelled, or one of our bugs); the callers decide how to show it."""
         key = session_key(request)
-        flag = self.stops.current(key)
+        flag = self.stops.current(key)  # armed by the Generate click (or made now for an API call)
         start = time.perf_counter()
-        try:
+        try:  # whatever happens, the session's flag goes with this run
+            source, path = upload_source(photo), upload_source(music)
+            if source is None:
+                raise PhotoError(T.NO_PHOTO)
+            if not isinstance(path, str):
+                raise MusicError(T.NO_MUSIC)
+            settings = self._settings(*controls)
             if flag.is_set():
                 raise GenerationCancelled("stopped before it started")
             progress(0.0, desc=T.PROGRESS_PREPARING)
-            with _reported("generation"):
-                for item in self._run(source, path, settings, key):
-                    if item[0] == "result":
-                        return self._result_outputs(item[1], time.perf_counter() - start)
-                    step, total = item[1], item[2]
-                    progress((step, total), desc=T.PROGRESS_DENOISING, unit="steps")
-                    if step >= total:
-                        progress(1.0, desc=T.PROGRESS_WRITING)
-                raise RuntimeError("the generator ended without a result")
-        except GenerationCancelled:
-            return None, None, None, gr.update(value=None, visible=False), "", T.STATUS_STOPPED
+            for item in self._run(source, path, settings, key):
+                if item[0] == "result":
+                    return self._result_outputs(item[1], time.perf_counter() - start)
+                p = item[1]
+                progress(p.fraction, desc=T.PROGRESS.format(stage=T.STAGES[p.stage], detail=p.detail,
+                                                            elapsed=_clock(p.elapsed_s),
+                                                            remaining=_clock(p.remaining_s)))
+            raise RuntimeError("the generator ended without a result")
         finally:
             self.stops.release(key, flag)
+
+    def generate(self, photo, music, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None,
+                 guidance=None, fps=8.0, width=None, height=None, framing=None, request: gr.Request | None = None,
+                 progress: gr.Progress = gr.Progress()):
+        """The API's generation: photo + music + settings -> (baseline mp4, identity mp4, side-by-side mp4,
+        similarity plot update, similarity text, notes). What goes wrong is raised as gr.Error with its message (a
+        script gets an exception); a Stop press returns empty results and says so."""
+        controls = (offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height, framing)
+        try:
+            with _reported("generation"):
+                return self._generate(photo, music, controls, request, progress)
+        except GenerationCancelled:
+            return (*_no_results(), T.STATUS_STOPPED)
+
+    def generate_page(self, photo, music, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None,
+                      guidance=None, fps=8.0, width=None, height=None, framing=None,
+                      request: gr.Request | None = None, progress: gr.Progress = gr.Progress()):
+        """The page's generation: the six results, then the Generate and Stop buttons, the status line and the face
+        and music messages. Whatever happens (done, bad input, out of memory, Stop, our bug) every one of them is
+        set, so the page is ready for the next try; the message stays in the status line, and beside the photo or
+        the music when it is about one of them, until the next action."""
+        controls = (offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height, framing)
+        keep = gr.update()
+        try:
+            results = self._generate(photo, music, controls, request, progress)
+        except GenerationCancelled:
+            return (*_no_results(), T.STATUS_STOPPED, *_ready_buttons(), T.STATUS_STOPPED, keep, keep)
+        except PhotoError as exc:
+            message = _sentence(exc)
+            return (*_no_results(), "", *_ready_buttons(), T.STATUS_FAILED.format(message=message),
+                    T.NO_FACE.format(message=message), keep)
+        except MusicError as exc:
+            message = _sentence(exc)
+            return (*_no_results(), "", *_ready_buttons(), T.STATUS_FAILED.format(message=message), keep,
+                    T.NO_FACE.format(message=message))
+        except (UserError, ResourceLimit) as exc:
+            if isinstance(exc, ResourceLimit):
+                logger.warning("generation: %s", exc)
+            return (*_no_results(), "", *_ready_buttons(), T.STATUS_FAILED.format(message=_sentence(exc)), keep, keep)
+        except Exception as exc:
+            message = _capital(report_internal(logger, "generation", exc)) + "."
+            return (*_no_results(), "", *_ready_buttons(), T.STATUS_FAILED.format(message=message), keep, keep)
+        return (*results, *_ready_buttons(), T.STATUS_DONE.format(notes_hint=T.STATUS_DONE_HINT), keep, keep)
 
     def _result_outputs(self, result: GenerationResult, elapsed_s: float):
         report = result.report
@@ -358,18 +441,43 @@ class DanceApp:
 
         return path("baseline"), path("identity"), path("side_by_side"), plot, similarity_text, notes
 
-    # ---- run control (buttons)
+    # ---- time estimate
+
+    def estimate(self, music, offset=0.0, length=None, fps=8.0, steps=None, width=None, height=None) -> str:
+        """How long Generate will take with these settings, from this machine's measured rates."""
+        try:
+            settings = self._settings(offset, length, 1.0, None, None, steps, None, fps, width, height, None)
+        except UserError:
+            return ""
+        seconds = settings.seconds or self.default_seconds()
+        path = upload_source(music)
+        if isinstance(path, str):  # the music may end before the chosen length
+            try:
+                seconds = self.studio.analyse_music(path, settings.music_offset_s, settings.seconds).duration_s
+            except UserError:
+                return ""
+        frames = max(1, round(seconds * settings.fps))
+        total = sum(self.studio.estimate(settings, seconds).values())
+        return T.ESTIMATE.format(time=_clock(total), frames=frames, steps=settings.steps or self.studio.preset.steps,
+                                 measured=T.ESTIMATE_MEASURED if self.studio.timer.runs else T.ESTIMATE_CALIBRATED)
+
+    # ---- run control (buttons) and the status line
 
     def arm(self, request: gr.Request | None = None):
         """Generate was clicked: a fresh stop flag for this session; Generate off and Stop on while it runs."""
         self.stops.arm(session_key(request))
         return gr.update(interactive=False), gr.update(interactive=True), T.STATUS_QUEUED
 
-    def finish(self, request: gr.Request | None = None):
-        """The run ended (done, failed or stopped): drop the session's flag; Generate on, Stop off."""
-        self.stops.discard(session_key(request))
-        return gr.update(interactive=True), gr.update(interactive=False), T.STATUS_READY
-
     def stop(self, request: gr.Request | None = None) -> str:
-        """Stop this session's run between two denoising steps (or before it starts, if it is still queued)."""
+        """Stop this session's run between two denoising windows (or before it starts, if it is still queued)."""
         return T.STATUS_STOPPING if self.stops.stop(session_key(request)) else T.STATUS_NOTHING_TO_STOP
+
+    def buttons_after_stop(self, request: gr.Request | None = None):
+        """After a Stop press with nothing running, Generate is on and Stop off (whatever the page showed)."""
+        if self.stops.peek(session_key(request)) is None:
+            return _ready_buttons()
+        return gr.update(), gr.update()
+
+    def idle_status(self, request: gr.Request | None = None):
+        """A new action: the status line says Ready again, unless this session's run is still going."""
+        return T.STATUS_READY if self.stops.peek(session_key(request)) is None else gr.update()

@@ -94,12 +94,14 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
                 with gr.Row(elem_id="generate-row"):
                     generate = gr.Button(T.GENERATE_BUTTON, variant="primary", elem_id="generate")
                     stop = gr.Button(T.STOP_BUTTON, variant="stop", interactive=False, elem_id="stop")
+                estimate_text = gr.Markdown("", label=T.ESTIMATE_LABEL, elem_id="estimate")
                 status = gr.Markdown(T.STATUS_READY, label=T.STATUS_LABEL, elem_id="status")
 
         examples = _examples_dir(config)
         if (examples / EXAMPLE_PHOTO).is_file() and (examples / EXAMPLE_MUSIC).is_file():
             gr.Examples([[str(examples / EXAMPLE_PHOTO), str(examples / EXAMPLE_MUSIC)]], inputs=[photo, music],
-                        label=T.EXAMPLES_LABEL, cache_examples=False)
+                        label=T.EXAMPLES_LABEL, example_labels=[T.EXAMPLE_NAME], cache_examples=False,
+                        elem_id="examples")
 
         with gr.Row(equal_height=False):
             baseline = gr.Video(label=T.BASELINE_LABEL, interactive=False, height=360, min_width=280,
@@ -117,37 +119,60 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
                                               elem_id="similarity-plot")
                 similarity_text = gr.Markdown(label=T.SIMILARITY_TEXT_LABEL, elem_id="similarity-text")
 
-        # ---- events: previews are quick and share a small limit; generation has its own queue slot(s)
+        # ---- events. The page's own events show every message where it belongs and leave the page ready for the
+        # next try; the API endpoints (gradio_client, examples/client.py) hang on hidden buttons and raise errors,
+        # so a script gets an exception. Previews are quick and share a small limit; generation has its own slots.
         skeleton_inputs = [photo, music, offset, length, fps, seed, width, height, framing]
         skeleton_outputs = [skeleton, skeleton_text]
         music_inputs, music_outputs = [music, offset, length], [music_text, music_plot]
+        generate_inputs = [photo, music, offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height,
+                           framing]
+        results = [baseline, identity, download, similarity_plot, similarity_text, notes]
+        estimate_inputs = [music, offset, length, fps, steps, width, height]
+        private = dict(api_visibility="private", preprocess=False)
 
-        # (public endpoints first: a private event registered earlier would take the function's API name)
-        music.change(app.music_summary, music_inputs, music_outputs, api_name="music_summary", preprocess=False,
-                     trigger_mode="always_last", **preview).success(
-            app.skeleton_preview, skeleton_inputs, skeleton_outputs, api_name="skeleton_preview", preprocess=False,
-            **preview)
-        photo.change(app.face_preview, [photo], [face_image, face_text], api_name="face_preview", preprocess=False,
-                     trigger_mode="always_last", **preview).then(
-            app.skeleton_preview, skeleton_inputs, skeleton_outputs, api_visibility="private", preprocess=False,
-            **preview)
+        with gr.Row(visible=False):  # the API's endpoints (public endpoints first: they keep their names)
+            api = {name: gr.Button(visible=False) for name in ("face", "music", "skeleton", "generate", "stop")}
+        api["face"].click(app.face_preview, [photo], [face_image, face_text], api_name="face_preview",
+                          preprocess=False, **preview)
+        api["music"].click(app.music_summary, music_inputs, music_outputs, api_name="music_summary",
+                           preprocess=False, **preview)
+        api["skeleton"].click(app.skeleton_preview, skeleton_inputs, skeleton_outputs, api_name="skeleton_preview",
+                              preprocess=False, **preview)
+        api["generate"].click(app.generate, generate_inputs, results, api_name="generate", preprocess=False,
+                              concurrency_limit=config.concurrency, concurrency_id="generate")
+        api["stop"].click(app.stop, None, status, queue=False, api_name="stop")
+
+        def then_estimate(event) -> None:
+            event.then(app.estimate, estimate_inputs, estimate_text, queue=False, **private)
+
+        music_event = music.change(app.music_summary_page, music_inputs, music_outputs, trigger_mode="always_last",
+                                   **preview, **private)
+        music_event.then(app.idle_status, None, status, queue=False, **private)
+        music_event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
+        then_estimate(music_event)
+        photo_event = photo.change(app.face_preview_page, [photo], [face_image, face_text],
+                                   trigger_mode="always_last", **preview, **private)
+        photo_event.then(app.idle_status, None, status, queue=False, **private)
+        photo_event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
         for trigger in (offset.submit, offset.blur, length.release):
-            trigger(app.music_summary, music_inputs, music_outputs, api_visibility="private", preprocess=False,
-                    trigger_mode="always_last", **preview).success(
-                app.skeleton_preview, skeleton_inputs, skeleton_outputs, api_visibility="private",
-                preprocess=False, **preview)
+            event = trigger(app.music_summary_page, music_inputs, music_outputs, trigger_mode="always_last",
+                            **preview, **private)
+            event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
+            then_estimate(event)
         for trigger in (seed.submit, seed.blur, fps.release, width.release, height.release, framing.input):
-            trigger(app.skeleton_preview, skeleton_inputs, skeleton_outputs, api_visibility="private",
-                    preprocess=False, trigger_mode="always_last", **preview)
+            event = trigger(app.skeleton_preview, skeleton_inputs, skeleton_outputs, trigger_mode="always_last",
+                            **preview, **private)
+            then_estimate(event)
+        then_estimate(steps.release(app.idle_status, None, status, queue=False, **private))
+        demo.load(app.estimate, estimate_inputs, estimate_text, queue=False, **private)
 
-        buttons = [generate, stop, status]
-        generate.click(app.arm, None, buttons, queue=False, api_visibility="private").then(
-            app.generate,
-            [photo, music, offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height, framing],
-            [baseline, identity, download, similarity_plot, similarity_text, notes], api_name="generate",
-            preprocess=False, concurrency_limit=config.concurrency, concurrency_id="generate").then(
-            app.finish, None, buttons, queue=False, api_visibility="private")
-        stop.click(app.stop, None, status, queue=False, api_name="stop")
+        generate.click(app.arm, None, [generate, stop, status], queue=False, **private).then(
+            app.generate_page, generate_inputs, [*results, generate, stop, status, face_text, music_text],
+            concurrency_limit=config.concurrency, concurrency_id="generate", **private).then(
+            app.estimate, estimate_inputs, estimate_text, queue=False, **private)  # the run refined the rates
+        stop.click(app.stop, None, status, queue=False, **private).then(
+            app.buttons_after_stop, None, [generate, stop], queue=False, **private)
 
     demo.queue(default_concurrency_limit=config.concurrency, max_size=config.max_queue)
     return demo

@@ -27,8 +27,9 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-def start_warm_up() -> threading.Thread:
-    """Compile the beat tracker (numba, ~25 s cold) once in a background thread, off the request path."""
+def start_warm_up(studio=None) -> threading.Thread:
+    """Off the request path, in a background thread: compile the beat tracker (numba, ~25 s cold) and measure how
+    fast this machine runs the studio's models, for the page's time estimates."""
     from ..music import warm_up
 
     def warm() -> None:
@@ -36,6 +37,11 @@ def start_warm_up() -> threading.Thread:
             logger.info("beat tracker warmed up in %.1f s", warm_up())
         except Exception:  # a failed warm-up only means the first music upload is slower
             logger.warning("beat tracker warm-up failed; the first music analysis will be slower", exc_info=True)
+        if studio is not None:
+            try:
+                studio.calibrate()
+            except Exception:  # the estimates then start from the defaults and learn from the first run
+                logger.warning("timing calibration failed; time estimates start from defaults", exc_info=True)
 
     thread = threading.Thread(target=warm, name="dancegen-warm-up", daemon=True)
     thread.start()
@@ -60,7 +66,7 @@ def _serve(argv: Sequence[str]) -> int:
 
     studio = DanceStudio(studio_config)
     print(studio.banner(), file=sys.stderr)
-    start_warm_up()
+    start_warm_up(studio)
     demo = build_ui(studio, serve_config)
     demo.launch(server_name=serve_config.host, server_port=serve_config.port, share=serve_config.share,
                 **launch_kwargs(studio, serve_config))

@@ -13,8 +13,8 @@ INTRO = (
 
 # ------------------------------------------------------------------------------------------------ inputs
 
-PHOTO_LABEL = "Reference photo: one person, face visible (up to {max_file_size})"
-MUSIC_LABEL = "Music: WAV, MP3, OGG, FLAC or M4A (up to {max_file_size})"
+PHOTO_LABEL = "Photo (up to {max_file_size})"
+MUSIC_LABEL = "Music (up to {max_file_size})"
 OFFSET_LABEL = "Start time in the music (s)"
 LENGTH_LABEL = "Length of the dance (s)"
 LENGTH_INFO = "At most {max_s:g} s; longer music is trimmed."
@@ -38,17 +38,19 @@ SIZE_INFO = "Multiples of 64."
 GENERATE_BUTTON = "Generate dance"
 STOP_BUTTON = "Stop"
 EXAMPLES_LABEL = "Try it: click the example, then Generate"
+EXAMPLE_NAME = "Astronaut photo + sample groove"
 
 # ---------------------------------------------------------------------------------------------- previews
 
-FACE_PREVIEW_LABEL = "Face used (green box) and its aligned crop"
-FACE_HINT = "Upload a photo to see which face will be used."
+FACE_PREVIEW_LABEL = "Face used"
+FACE_HINT = "Upload a photo of one person with the face visible to see which face will be used."
 FACE_TEXT_LABEL = "Face message"
 NO_FACE = "**{message}**"
-FACE_NOTES = "{notes}"
+FACE_NOTES = "{notes} · Its aligned crop is on the right."
 
 MUSIC_TEXT_LABEL = "Music summary"
-MUSIC_HINT = "Upload music to see its tempo and beats."
+MUSIC_HINT = "Upload music (WAV, MP3, OGG, Opus, FLAC or M4A) to see its tempo and beats."
+MUSIC_USED = "Using {used} of {total} from {start}; move the start time to pick another part."
 MUSIC_PLOT_LABEL = "Energy (blue), onsets (orange), beats (red)"
 MUSIC_SUMMARY = (
     "**Tempo** {tempo:.0f} BPM · **Beats** {beats} · **Bars** {bars} ({per_bar}/4 time) · "
@@ -61,20 +63,20 @@ PLOT_TIME = "time (s)"
 PLOT_LEVEL = "level"
 PLOT_CURVE = "curve"
 
-SKELETON_LABEL = "Dance preview (skeleton, with the music)"
+SKELETON_LABEL = "Dance preview"
 SKELETON_TEXT_LABEL = "Skeleton message"
 SKELETON_NEEDS_MUSIC = "Upload music to preview the dance as a skeleton."
 SKELETON_NEEDS_PHOTO = "Upload a photo too: the skeleton is placed on the person in it."
 SKELETON_FAILED = "No skeleton preview: {message}"
-SKELETON_READY = "The skeleton shows the poses the video will follow, on the beats of the music."
+SKELETON_READY = "The dance as a skeleton: the poses the video will follow, on the beats of the music."
 
 NOTICE = "Note: {text}"
 
 # ----------------------------------------------------------------------------------------------- results
 
-BASELINE_LABEL = "Baseline (no identity branch)"
-IDENTITY_LABEL = "Identity (with the identity branch)"
-DOWNLOAD_LABEL = "Download both side by side (mp4)"
+BASELINE_LABEL = "Baseline (alpha 0)"
+IDENTITY_LABEL = "With the identity branch"
+DOWNLOAD_LABEL = "Side by side (mp4)"
 SIMILARITY_LABEL = "Face similarity to the photo per frame: baseline (blue), identity (red)"
 SIMILARITY_TEXT_LABEL = "Similarity summary"
 NOTES_LABEL = "Notes"
@@ -91,13 +93,21 @@ RESULT_SUMMARY = (
     "in {total:.1f} s."
 )
 STATUS_READY = "Ready."
-STATUS_QUEUED = "Generating: progress shows on the results below. Stop ends the run after the current step."
-STATUS_STOPPING = "Stopping after the current denoising step..."
+STATUS_QUEUED = "Generating: progress shows on the results below. Stop ends the run within a moment."
+STATUS_STOPPING = "Stopping after the current denoising window..."
+STATUS_FAILED = "**Not made:** {message}"
+STATUS_DONE = "Done. {notes_hint}"
+STATUS_DONE_HINT = "The notes below the videos say what was made and anything you should know."
 STATUS_NOTHING_TO_STOP = "Nothing is running."
 STATUS_STOPPED = "Stopped: generation was cancelled before it finished; nothing was saved."
 PROGRESS_PREPARING = "Reading the photo and the music"
-PROGRESS_DENOISING = "Denoising"
-PROGRESS_WRITING = "Writing the videos"
+PROGRESS = "{stage} {detail} · {elapsed} elapsed, about {remaining} left"
+STAGES = {"preparing": "Reading the photo and the music", "encoding": "Encoding the photo and the poses",
+          "denoising": "Denoising", "writing": "Writing the videos"}
+ESTIMATE_LABEL = "Time estimate"
+ESTIMATE = "A run takes about **{time}** here ({frames} frames, {steps} denoising steps; {measured})."
+ESTIMATE_CALIBRATED = "from a short measurement of this machine"
+ESTIMATE_MEASURED = "from the runs so far"
 
 # ------------------------------------------------------------------------------------------------ errors
 

@@ -176,6 +176,24 @@ def load_audio(
     return samples, int(sr), tuple(notices)
 
 
+def audio_duration(path: str | os.PathLike) -> float | None:
+    """Length of a music file in seconds (from libsndfile, else the container), or None when it does not say."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+        return info.frames / info.samplerate if info.frames > 0 else None
+    except (RuntimeError, sf.LibsndfileError, TypeError, ValueError):
+        pass
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return float(container.duration) / av.time_base if container.duration else None
+    except av.FFmpegError:
+        return None
+
+
 def check_samples(samples: np.ndarray, sr: int, offset_s: float, limits: AudioLimits = DEFAULT_LIMITS) -> None:
     """MusicError when the waveform is empty, shorter than the minimum or silent."""
     seconds = samples.size / sr

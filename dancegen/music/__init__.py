@@ -5,6 +5,6 @@ Decoding lives in :mod:`dancegen.io.audio`; beats come from librosa's dynamic-pr
 path, bars and meter from our accent-contrast estimate (:mod:`.analysis`).
 """
 
-from .analysis import DEFAULT_CONFIG, MusicAnalysis, MusicConfig, analyse, analyse_samples, warm_up
+from .analysis import DEFAULT_CONFIG, MusicAnalysis, MusicConfig, analyse, analyse_samples, warm_up, with_meter_of
 
-__all__ = ["DEFAULT_CONFIG", "MusicAnalysis", "MusicConfig", "analyse", "analyse_samples", "warm_up"]
+__all__ = ["DEFAULT_CONFIG", "MusicAnalysis", "MusicConfig", "analyse", "analyse_samples", "warm_up", "with_meter_of"]

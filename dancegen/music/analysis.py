@@ -25,12 +25,12 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..errors import MusicError
-from ..io.audio import DEFAULT_LIMITS, AudioLimits, check_samples, load_audio, to_mono
+from ..io.audio import DEFAULT_LIMITS, AudioLimits, audio_duration, check_samples, load_audio, to_mono
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class MusicAnalysis:
     notices: tuple[str, ...] = ()  # human-readable notices, e.g. "music trimmed to the first 60 s"
     beat_clarity: float = 1.0  # 0..1: geometric mean of on-/off-beat onset contrast and pulse periodicity;
     # below MusicConfig.clear_beat_min (0.45) a "no clear beat" notice is added (white noise: 0.1..0.42)
+    source_duration_s: float | None = None  # length of the whole file (s); None when unknown or from samples
 
     def to_json_dict(self) -> dict:
         """The CLI's JSON summary: times rounded to ms."""
@@ -96,6 +97,7 @@ class MusicAnalysis:
             "beats_s": [round(float(t), 3) for t in self.beats_s],
             "downbeats_s": [round(float(t), 3) for t in self.downbeats_s],
             "notices": list(self.notices),
+            "source_duration_s": None if self.source_duration_s is None else round(self.source_duration_s, 3),
         }
 
 
@@ -366,7 +368,31 @@ def analyse(
 ) -> MusicAnalysis:
     """Load a segment of a music file (see ``load_audio``) and analyse it (see ``analyse_samples``)."""
     samples, sr, notices = load_audio(path, offset_s, duration_s, max_seconds, sr, limits=config.limits)
-    return analyse_samples(samples, sr, path=os.fspath(path), offset_s=offset_s, notices=notices, config=config)
+    result = analyse_samples(samples, sr, path=os.fspath(path), offset_s=offset_s, notices=notices, config=config)
+    return replace(result, source_duration_s=audio_duration(path))
+
+
+def with_meter_of(segment: MusicAnalysis, context: MusicAnalysis) -> MusicAnalysis:
+    """The segment with the meter and bar phase of a longer stretch of the same song around it (``context``).
+
+    A few seconds of music rarely show the meter (a 4/4 click track's first 6 s can look like 3/4); the longer
+    stretch decides it, and each of the segment's beats takes the bar position of the stretch's beat at the same
+    moment (majority vote). Segments with fewer than 3 beats matched to the stretch are left as they are."""
+    meter = context.beats_per_bar
+    here = segment.offset_s + segment.beats_s  # [B] song time (s)
+    there = context.offset_s + context.beats_s  # [C]
+    if len(here) == 0 or len(there) == 0:
+        return segment
+    nearest = np.abs(here[:, None] - there[None, :]).argmin(axis=1)  # [B]
+    close = np.abs(here - there[nearest]) < 0.1
+    if close.sum() < 3:
+        return segment
+    # phase: the shift that puts most matched beats at the stretch's bar position
+    votes = (context.beat_index_in_bar[nearest[close]] - np.flatnonzero(close)) % meter
+    phase = int(np.bincount(votes, minlength=meter).argmax())
+    index = (np.arange(len(here)) + phase) % meter
+    return replace(segment, beats_per_bar=int(meter), beat_index_in_bar=index.astype(np.int64),
+                   downbeats_s=segment.beats_s[index == 0])
 
 
 def warm_up() -> float:

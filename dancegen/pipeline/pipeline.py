@@ -196,6 +196,7 @@ class DancePipeline(DiffusionPipeline):
         output_type: str = "np",
         callback_on_step_end: Callable[[DancePipeline, int, Any, dict], dict] | None = None,
         callback_on_step_end_tensor_inputs: Sequence[str] = ("latents",),
+        callback_on_window_end: Callable[[DancePipeline, int, int, int], None] | None = None,
     ) -> DancePipelineOutput:
         """Generate the dance.
 
@@ -218,6 +219,8 @@ class DancePipeline(DiffusionPipeline):
         callback_on_step_end(pipe, step, timestep, kwargs) runs after every denoising step with the tensors named in
             ``callback_on_step_end_tensor_inputs``; the dict it returns may replace them. It may raise (for example
             :class:`~dancegen.errors.GenerationCancelled`) to end the run.
+        callback_on_window_end(pipe, step, window, num_windows), our addition, runs after every temporal window of
+            every step (a step of a long video is many windows: progress that moves, Stop that answers sooner).
         """
         # 1. Check inputs
         if mode not in SAMPLES:
@@ -281,9 +284,11 @@ class DancePipeline(DiffusionPipeline):
         start = time.perf_counter()
         for step, t in enumerate(self.progress_bar(scheduler.timesteps)):
             pred_sum = torch.zeros_like(latents)  # [S, T, 4, h, w]
-            for window in windows:
+            for w, window in enumerate(windows):
                 pred = self._predict_window(latents[:, window], t, scheduler, cond, poses, window)
                 pred_sum[:, window] += pred * weights.view(1, -1, 1, 1, 1)
+                if callback_on_window_end is not None:
+                    callback_on_window_end(self, step, w, len(windows))
             noise_pred = pred_sum / weight_sum.view(1, -1, 1, 1, 1)
             latents = scheduler.step(noise_pred, t, latents).prev_sample
             if callback_on_step_end is not None:

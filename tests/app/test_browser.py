@@ -95,16 +95,20 @@ def test_upload_generate_and_play_in_chromium(page_url, drum_music):
         # one denoising step, set through the Advanced accordion
         page.get_by_text(T.ADVANCED_LABEL, exact=True).click()
         steps = page.locator("#steps input[type=number]")
-        steps.fill("1")
-        steps.press("Enter")
-        # the slider follows its number box once the page has taken the value (clicking earlier races it)
-        sync_api.expect(page.locator("#steps input[type=range]")).to_have_value("1", timeout=10_000)
+        steps.wait_for(state="visible", timeout=10_000)
+        for _ in range(5):  # the box takes a value once the page has settled: retype until the slider follows it
+            steps.fill("1")
+            steps.press("Enter")
+            page.wait_for_timeout(1000)
+            if page.locator("#steps input[type=range]").input_value() == "1":
+                break
+        assert page.locator("#steps input[type=range]").input_value() == "1"
 
         page.click("#generate")
         page.wait_for_selector("#baseline video", timeout=150_000)
         page.wait_for_selector("#identity video", timeout=30_000)
         sync_api.expect(page.locator("#notes")).to_contain_text("denoising steps: 1", timeout=30_000)
-        sync_api.expect(page.locator("#status")).to_contain_text(T.STATUS_READY, timeout=30_000)
+        sync_api.expect(page.locator("#status")).to_contain_text("Done.", timeout=30_000)
         assert page.locator("#generate").is_enabled() and page.locator("#stop").is_disabled()
 
         for video in ("baseline", "identity"):
@@ -127,10 +131,112 @@ def test_upload_generate_and_play_in_chromium(page_url, drum_music):
 def test_example_fills_the_inputs_and_previews(page_url):
     url, _ = page_url
     with chromium_page(url) as (sync_api, page):
-        page.get_by_text("sample_music.wav").click()  # the example row
+        page.get_by_text(T.EXAMPLE_NAME).click()  # the example
         sync_api.expect(page.locator("#face-text")).to_contain_text("1 face found", timeout=30_000)
         sync_api.expect(page.locator("#music-text")).to_contain_text("Tempo", timeout=60_000)
         page.wait_for_selector("#skeleton video", timeout=60_000)
+
+
+LABELS_UNDER_BUTTONS_JS = """() => {
+    const covered = [];
+    for (const label of document.querySelectorAll('[data-testid="block-label"]')) {
+        const block = label.closest('.block');
+        const lr = label.getBoundingClientRect();
+        for (const b of block ? block.querySelectorAll('button, a') : []) {
+            const r = b.getBoundingClientRect();  // toolbar icons are small; the picture itself may be a button
+            if (r.width === 0 || r.width > 60 || r.height > 60 || label.contains(b)) continue;
+            if (r.left < lr.right && r.right > lr.left && r.top < lr.bottom && r.bottom > lr.top)
+                covered.push(label.innerText + ' under ' + (b.getAttribute('aria-label') || b.title || 'a button'));
+        }
+    }
+    return covered;
+}"""
+
+
+def no_face_photo(folder: Path) -> Path:
+    ramp = np.linspace(0, 255, 256, dtype=np.uint8)
+    path = folder / "gradient.png"
+    PIL.Image.fromarray(np.stack([np.tile(ramp, (256, 1))] * 3, axis=-1)).save(path)  # [256, 256, 3], no face
+    return path
+
+
+def videos_play(page) -> None:
+    for video in ("baseline", "identity"):
+        state = page.evaluate(PLAYS_JS, video)
+        assert state["duration"] > 2.0 and state["readyState"] >= 2 and state["advanced"], (video, state)
+
+
+@pytest.mark.timeout(300)
+def test_after_a_failed_generate_the_same_tab_makes_playable_videos(page_url, drum_music, tmp_path):
+    """No face in the photo: the message stays in the status line and beside the photo, Generate is back on and
+    Stop off; then a good photo in the same tab gives two playable videos."""
+    url, _ = page_url
+    with chromium_page(url) as (sync_api, page):
+        page.locator("#music input[type=file]").set_input_files(str(drum_music))
+        sync_api.expect(page.locator("#music-text")).to_contain_text("Tempo", timeout=60_000)
+        page.locator("#photo input[type=file]").set_input_files(str(no_face_photo(tmp_path)))
+        sync_api.expect(page.locator("#face-text")).to_contain_text("No face found", timeout=30_000)
+        page.click("#generate")
+        sync_api.expect(page.locator("#status")).to_contain_text("Not made: No face found", timeout=60_000)
+        sync_api.expect(page.locator("#generate")).to_be_enabled(timeout=10_000)
+        sync_api.expect(page.locator("#stop")).to_be_disabled()
+        page.wait_for_timeout(12_000)  # long after any toast: the message is still there
+        sync_api.expect(page.locator("#status")).to_contain_text("No face found")
+        sync_api.expect(page.locator("#face-text")).to_contain_text("No face found")
+
+        page.locator("#photo input[type=file]").set_input_files(str(REPO / "assets" / "astronaut.png"))
+        sync_api.expect(page.locator("#face-text")).to_contain_text("1 face found", timeout=30_000)
+        sync_api.expect(page.locator("#status")).to_contain_text(T.STATUS_READY, timeout=10_000)
+        page.click("#generate")
+        page.wait_for_selector("#baseline video", timeout=150_000)
+        page.wait_for_selector("#identity video", timeout=30_000)
+        sync_api.expect(page.locator("#status")).to_contain_text("Done.", timeout=30_000)
+        videos_play(page)
+        assert page.locator("#generate").is_enabled() and page.locator("#stop").is_disabled()
+
+
+@pytest.mark.timeout(300)
+def test_after_stop_the_same_tab_makes_playable_videos(page_url, drum_music):
+    url, _ = page_url
+    with chromium_page(url) as (sync_api, page):
+        page.locator("#photo input[type=file]").set_input_files(str(REPO / "assets" / "astronaut.png"))
+        sync_api.expect(page.locator("#face-text")).to_contain_text("1 face found", timeout=30_000)
+        page.locator("#music input[type=file]").set_input_files(str(drum_music))
+        sync_api.expect(page.locator("#music-text")).to_contain_text("Tempo", timeout=60_000)
+        sync_api.expect(page.locator("#estimate")).to_contain_text("A run takes about", timeout=30_000)
+        page.click("#generate")
+        sync_api.expect(page.locator("#stop")).to_be_enabled(timeout=10_000)
+        page.click("#stop")
+        sync_api.expect(page.locator("#status")).to_contain_text("Stopped", timeout=120_000)
+        sync_api.expect(page.locator("#generate")).to_be_enabled(timeout=10_000)
+        sync_api.expect(page.locator("#stop")).to_be_disabled()
+        page.click("#generate")
+        page.wait_for_selector("#baseline video", timeout=150_000)
+        page.wait_for_selector("#identity video", timeout=30_000)
+        videos_play(page)
+
+
+@pytest.mark.timeout(300)
+def test_on_a_phone_the_examples_show_and_no_label_is_under_a_toolbar(page_url):
+    url, _ = page_url
+    with chromium_page(url) as (sync_api, page):
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_function("document.documentElement.scrollWidth <= 392", timeout=15_000)
+        example = page.get_by_text(T.EXAMPLE_NAME)
+        box, examples = example.bounding_box(), page.locator("#examples").bounding_box()
+        assert box["x"] >= examples["x"] and box["x"] + box["width"] <= examples["x"] + examples["width"] + 1
+        example.click()
+        page.wait_for_selector("#skeleton video", timeout=90_000)
+        sync_api.expect(page.locator("#face-text")).to_contain_text("1 face found", timeout=30_000)
+        page.click("#generate")
+        page.wait_for_selector("#identity video", timeout=150_000)
+        sync_api.expect(page.locator("#status")).to_contain_text("Done.", timeout=30_000)
+        for target in ("#photo", "#face", "#music", "#skeleton", "#baseline", "#identity", "#download"):
+            page.locator(target).scroll_into_view_if_needed()  # images load as they come into view
+        page.wait_for_timeout(1500)
+        assert page.evaluate(LABELS_UNDER_BUTTONS_JS) == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "app-phone-results.png"), full_page=True)
 
 
 @pytest.mark.timeout(120)

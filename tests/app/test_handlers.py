@@ -39,7 +39,8 @@ FAST = dict(length=3, steps=1, fps=8)  # 24 frames at 128x128, one denoising ste
 
 
 class Recorder:
-    """Stands in for gr.Progress: records every call (value, desc)."""
+    """Stands in for gr.Progress: records every call (fraction, desc); on_step(step, total) at every denoising
+    window's report (its step, parsed from the description)."""
 
     def __init__(self, on_step=None):
         self.calls: list[tuple] = []
@@ -47,11 +48,13 @@ class Recorder:
 
     def __call__(self, value, desc=None, total=None, unit="steps"):
         self.calls.append((value, desc))
-        if isinstance(value, tuple) and self.on_step is not None:
-            self.on_step(*value)
+        if self.on_step is not None and self.steps()[-1:] and desc and "step " in desc:
+            self.on_step(*self.steps()[-1])
 
     def steps(self) -> list[tuple[int, int]]:
-        return [v for v, _ in self.calls if isinstance(v, tuple)]
+        """(step, steps) of every denoising report, in order."""
+        found = [re.search(r"step (\d+)/(\d+)", d or "") for _, d in self.calls]
+        return [(int(m.group(1)), int(m.group(2))) for m in found if m]
 
 
 def error_text(excinfo) -> str:
@@ -218,6 +221,129 @@ def test_our_own_bug_is_logged_with_an_id_and_shown_as_ours_and_the_next_run_wor
     assert run_generate(app, str(ASTRONAUT), str(files["short"]))[0].endswith("baseline.mp4")
 
 
+PAGE_OUTPUTS = ("baseline", "identity", "download", "plot", "similarity", "notes", "generate", "stop", "status",
+                "face_text", "music_text")
+
+
+def page_generate(app, photo, music, **kw) -> dict:
+    """The page's Generate click: arm (buttons), then the run; -> every output of the run by name."""
+    app.arm(None)
+    out = app.generate_page(photo, music, progress=Recorder(), **{**FAST, **kw})
+    assert len(out) == len(PAGE_OUTPUTS)
+    return dict(zip(PAGE_OUTPUTS, out))
+
+
+def assert_ready_after_failure(out: dict, message: str, beside: str | None) -> None:
+    """After any failure: no results, Generate on, Stop off, the message in the status line and beside its input."""
+    results = (out["baseline"], out["identity"], out["download"], out["similarity"], out["notes"])
+    assert results == (None,) * 3 + ("",) * 2
+    assert out["plot"] == {"__type__": "update", "value": None, "visible": False}
+    assert out["generate"]["interactive"] is True and out["stop"]["interactive"] is False
+    assert out["status"].startswith("**Not made:**") and message.lower() in out["status"].lower()
+    for field in ("face_text", "music_text"):
+        if field == beside:
+            assert message.lower() in out[field].lower()
+        else:
+            assert out[field] == {"__type__": "update"}  # left as it was
+
+
+@pytest.mark.parametrize("photo, music, kw, words, beside", [
+    (None, "short", {}, T.NO_PHOTO, "face_text"),
+    ("astronaut", None, {}, T.NO_MUSIC, "music_text"),
+    ("no_face", "short", {}, NO_FACE_MESSAGE[1:], "face_text"),
+    ("text_photo", "short", {}, "not an image", "face_text"),
+    ("corrupt_photo", "short", {}, "corrupt or truncated", "face_text"),
+    ("astronaut", "corrupt_music", {}, "could not decode", "music_text"),
+    ("astronaut", "silent", {}, "silent", "music_text"),
+    ("astronaut", "short", {"alpha": 5}, "alpha must be between 0 and 2", None),
+    ("astronaut", "short", {"seed": "lucky"}, "Seed must be a number", None),
+])
+def test_every_failed_page_run_leaves_the_page_ready_with_the_message_in_place(app, files, photo, music, kw,
+                                                                              words, beside):
+    photo_path = {None: None, "astronaut": str(ASTRONAUT)}.get(photo, str(files.get(photo, "")))
+    out = page_generate(app, photo_path, None if music is None else str(files[music]), **kw)
+    assert_ready_after_failure(out, words, beside)
+    assert app.stops.peek("local") is None  # nothing left armed: Stop now says nothing is running
+    # ... and the same tab then makes its videos
+    good = page_generate(app, str(ASTRONAUT), str(files["short"]))
+    assert good["baseline"].endswith("baseline.mp4") and good["identity"].endswith("identity.mp4")
+    assert good["generate"]["interactive"] is True and good["stop"]["interactive"] is False
+    assert good["status"].startswith("Done.")
+
+
+def test_our_own_bug_and_running_out_of_memory_leave_the_page_ready(app, files, monkeypatch):
+    from diffusers import AutoencoderKLTemporalDecoder
+
+    import torch
+
+    def broken(self, *args, **kwargs):
+        raise ValueError("operands could not be broadcast together")
+
+    monkeypatch.setattr(AutoencoderKLTemporalDecoder, "decode", broken)
+    assert_ready_after_failure(page_generate(app, str(ASTRONAUT), str(files["short"])),
+                               "something went wrong on our side; it was logged as", None)
+
+    def exhausted(self, *args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(AutoencoderKLTemporalDecoder, "decode", exhausted)
+    assert_ready_after_failure(page_generate(app, str(ASTRONAUT), str(files["short"])), "ran out of memory", None)
+
+
+def test_a_page_run_stopped_half_way_leaves_the_page_ready_and_the_next_run_works(app, files):
+    stopped = []
+
+    def press_stop(step, total):
+        if not stopped:
+            stopped.append(app.stop(None))
+
+    app.arm(None)
+    out = dict(zip(PAGE_OUTPUTS, app.generate_page(str(ASTRONAUT), str(files["short"]),
+                                                     progress=Recorder(on_step=press_stop), **{**FAST, "steps": 4})))
+    assert stopped == [T.STATUS_STOPPING] and out["status"] == T.STATUS_STOPPED and out["notes"] == T.STATUS_STOPPED
+    assert out["baseline"] is None and out["generate"]["interactive"] is True and out["stop"]["interactive"] is False
+    assert app.stop(None) == T.STATUS_NOTHING_TO_STOP
+    assert [b["interactive"] for b in app.buttons_after_stop(None)] == [True, False]
+    assert page_generate(app, str(ASTRONAUT), str(files["short"]))["status"].startswith("Done.")
+
+
+def test_stop_with_nothing_running_turns_generate_back_on(app):
+    assert app.stop(None) == T.STATUS_NOTHING_TO_STOP
+    assert [b["interactive"] for b in app.buttons_after_stop(None)] == [True, False]
+    app.arm(None)  # a run is armed: the buttons are left as they are
+    assert app.buttons_after_stop(None) == ({"__type__": "update"}, {"__type__": "update"})
+    assert app.idle_status(None) == {"__type__": "update"}
+    app.stops.discard("local")
+    assert app.idle_status(None) == T.STATUS_READY
+
+
+def test_the_page_shows_a_bad_photo_or_music_beside_it_and_the_api_raises(app, files):
+    image, text = app.face_preview_page(str(files["text_photo"]))
+    assert image is None and "not an image" in text
+    text, plot = app.music_summary_page(str(files["silent"]))
+    assert "silent" in text and plot["visible"] is False
+    with pytest.raises(gr.Error, match="silent"):
+        app.music_summary(str(files["silent"]))
+
+
+def test_the_music_summary_says_how_much_of_a_longer_song_is_used(app, files):
+    text, _ = app.music_summary(str(files["long"]), 1.0, 3.0)  # 3 s of the 5 s file, from 1 s
+    assert T.MUSIC_USED.format(used="3 s", total="5 s", start="1 s") in text
+    whole, _ = app.music_summary(str(files["short"]), 0.0, 6.0)  # all of a 3 s file: nothing to say
+    assert "Using" not in whole
+
+
+def test_the_estimate_uses_this_machines_rates_and_the_music_actually_there(app, files):
+    text = app.estimate(str(files["short"]), 0.0, 60.0, 8, 4, 128, 128)  # asks 60 s, the music has 3 s
+    assert "24 frames" in text and "4 denoising steps" in text and "about **" in text
+    longer = app.estimate(None, 0.0, 12.0, 8, 4, 128, 128)  # no music yet: the chosen length
+    assert "96 frames" in longer
+    seconds = sum(app.studio.estimate(app.settings(length=12.0, fps=8, steps=4), 12.0).values())
+    assert app.studio.estimate(app.settings(length=12.0, fps=8, steps=8), 12.0)["denoising"] > 0
+    assert sum(app.studio.estimate(app.settings(length=24.0, fps=8, steps=4), 24.0).values()) > seconds
+    assert app.estimate(None, 0.0, 12.0, "x", 4, 128, 128) == ""  # a bad value: nothing to estimate
+
+
 @pytest.fixture(scope="module")
 def generated(app, files):
     progress = Recorder()
@@ -237,11 +363,20 @@ def test_generate_makes_both_videos_with_the_music(generated):
     assert notes.startswith("Made 24 frames (3.0 s at 8 fps, 128x128, denoising steps: 2)")
 
 
-def test_generate_feeds_the_progress_bar_step_by_step(generated):
+def test_generate_progress_moves_through_every_stage_with_the_time_left(generated):
+    """Every stage reports: reading, encoding, each denoising window of each step, each decoded chunk; the
+    fraction only grows, from 0 to 1, and each report says the time elapsed and left."""
     _, progress = generated
-    assert progress.steps() == [(1, 2), (2, 2)]
+    fractions = [v for v, _ in progress.calls]
     descs = [d for _, d in progress.calls]
-    assert descs[0] == T.PROGRESS_PREPARING and descs[-1] == T.PROGRESS_WRITING
+    assert descs[0] == T.PROGRESS_PREPARING and fractions[0] == 0.0
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+    windows = [d for d in descs if "window" in d]
+    assert len(windows) == 2 * 4 and windows[0].startswith("Denoising step 1/2, window 1/4")  # 24 frames: 4 windows
+    assert sorted(set(progress.steps())) == [(1, 2), (2, 2)]
+    assert [d for d in descs if d.startswith(T.STAGES["writing"])][-1].startswith("Writing the videos 24/24 frames")
+    assert all(("elapsed" in d and "left" in d) for d in descs[1:])
+    assert len(set(fractions)) >= 8  # no long stretch at one value
 
 
 def test_generate_similarity_view_matches_the_report(generated):
@@ -260,7 +395,7 @@ def test_stop_ends_the_run_between_denoising_steps(app, files):
 
     def press_stop(step, total):
         if not stopped:
-            stopped.append(app.stop(None))  # the Stop button of the same (here: local) session
+            stopped.append(app.stop(None))  # the Stop button of the same (here: local) session, at the first window
 
     progress = Recorder(on_step=press_stop)
     outputs = app.generate(str(ASTRONAUT), str(files["short"]), progress=progress, **{**FAST, "steps": 6})
@@ -276,7 +411,7 @@ def test_stop_while_queued_cancels_before_the_run_starts(app, files):
     progress = Recorder()
     outputs = app.generate(str(ASTRONAUT), str(files["short"]), progress=progress, **FAST)
     assert outputs[5] == T.STATUS_STOPPED and progress.calls == []
-    assert app.finish()[2] == T.STATUS_READY
+    assert app.idle_status(None) == T.STATUS_READY  # the flag went with the cancelled run
 
 
 def test_stop_only_reaches_its_own_session(app):
