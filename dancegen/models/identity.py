@@ -29,7 +29,8 @@ What the processors need is either a shape, read on the host for free, or a tens
 The UNet repeats the conditioning per frame, so the processors see [B*F, L, C + E] rows, sample-major: the last
 B / E samples are the last rows / E rows. A plain ``[B, n_clip, C]`` sequence means "no identity"; nothing is
 stored on the model between calls. A stock diffusers processor handed a packed sequence fails on its width
-instead of reading the identity tokens and alpha as keys.
+instead of reading the identity tokens and alpha as keys, and the pipeline checks the processors before each
+call that packs (:func:`check_identity_processors`).
 """
 
 from __future__ import annotations
@@ -241,3 +242,21 @@ def install_identity_processors(unet: nn.Module, num_clip_tokens: int = 1, init_
     unet.set_attn_processor(processors)
     return identity_layers
 
+
+def check_identity_processors(unet: nn.Module) -> None:
+    """Raise ValueError unless every cross-attention of the UNet can read packed conditioning.
+
+    Spatial attn2 layers need an IdentityAttnProcessor and temporal ones a ClipOnlyAttnProcessor; anything else
+    (after ``unet.set_attn_processor(AttnProcessor2_0())`` or ``enable_xformers_memory_efficient_attention()``)
+    would take the packed identity tokens and alpha for keys. Checks Python objects only.
+    """
+    wrong = [name for name, proc in unet.attn_processors.items()
+             if (SPATIAL_CROSS_ATTN.search(name) and not isinstance(proc, IdentityAttnProcessor))
+             or (TEMPORAL_CROSS_ATTN.search(name) and not isinstance(proc, ClipOnlyAttnProcessor))]
+    if wrong:
+        kinds = sorted({type(unet.attn_processors[name]).__name__ for name in wrong})
+        raise ValueError(
+            f"the UNet's cross-attention processors were replaced ({len(wrong)} layers now use "
+            f"{', '.join(kinds)}, e.g. {wrong[0].removesuffix('.processor')}): identity tokens cannot be packed for "
+            "them. Call dancegen.models.identity.install_identity_processors(unet) again (and reload the identity "
+            "weights, which the replacement dropped), or run without the identity branch (mode='baseline')")

@@ -32,7 +32,7 @@ from diffusers.utils.torch_utils import randn_tensor
 from torch.func import functional_call
 
 from ..models.build import DanceModels
-from ..models.identity import pack_conditioning
+from ..models.identity import check_identity_processors, pack_conditioning
 from .windows import temporal_windows, window_weights
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -263,6 +263,8 @@ class DancePipeline(DiffusionPipeline):
         cond, ref_latent = self._conditioning(reference, face_embedding, alphas, n_tokens, do_cfg, unet_batch_size,
                                               fps_id, motion_bucket_id, noise_aug_strength, width, height,
                                               generator, device, dtype)
+        if any(states.shape[-1] > self.unet.config.cross_attention_dim for _, states in cond.calls):
+            check_identity_processors(self.unet)  # packed identity tokens need our processors in every attn2
         poses = _PoseFeatures(self, pose_frames, tile_frames, pose_cache_mb, tuple(ref_latent.shape[-2:]), device,
                               dtype)
         timings["encode"] = time.perf_counter() - start

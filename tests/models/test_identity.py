@@ -7,8 +7,9 @@ from diffusers import UNetSpatioTemporalConditionModel
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
 from dancegen import models
-from dancegen.models.identity import (ClipOnlyAttnProcessor, IdentityAttnProcessor, fuse, identity_parts,
-                                      install_identity_processors, pack_conditioning, split_conditioning)
+from dancegen.models.identity import (ClipOnlyAttnProcessor, IdentityAttnProcessor, check_identity_processors, fuse,
+                                      identity_parts, install_identity_processors, pack_conditioning,
+                                      split_conditioning)
 
 
 def reference_fuse(h, i, alpha, eps=1e-5):
@@ -302,3 +303,21 @@ def test_a_stock_processor_refuses_packed_conditioning():
     with pytest.raises(RuntimeError):
         attn(torch.randn(2, 5, 16), encoder_hidden_states=packed)
 
+
+def test_check_identity_processors_names_replaced_layers():
+    unet = models.build("tiny", seed=0, with_vae=False, with_image_encoder=False).unet
+    check_identity_processors(unet)  # as built
+    with pytest.raises(ValueError):  # diffusers refuses to reset non-stock processors itself
+        unet.set_default_attn_processor()
+    check_identity_processors(unet)
+    spatial = next(n for n in unet.attn_processors if ".transformer_blocks." in n and n.endswith("attn2.processor"))
+    temporal = next(n for n in unet.attn_processors if "temporal_transformer_blocks" in n and "attn2" in n)
+    for name in (spatial, temporal):
+        unet.get_submodule(name.removesuffix(".processor")).set_processor(AttnProcessor2_0())
+        with pytest.raises(ValueError, match="replaced.*AttnProcessor2_0.*install_identity_processors"):
+            check_identity_processors(unet)
+        install_identity_processors(unet)
+        check_identity_processors(unet)
+    unet.set_attn_processor(AttnProcessor2_0())
+    with pytest.raises(ValueError, match=r"\(8 layers"):
+        check_identity_processors(unet)
