@@ -37,7 +37,7 @@ def test_gpu_bench_runs_every_section_on_the_cpu(tmp_path):
         assert record["seconds"] > 0 and record["step_s"] > 0 and record["seconds_per_video"] > 0
         assert "peak_vram_gib" in record and "mfu" in record
     assert by["pipeline", "ab unet_batch_size=1"]["seconds_full_est"] > 0  # a short run, extrapolated
-    assert by["compile", "ab"]["compile_s"] is not None and by["compile", "ab"]["max_abs_diff"] < 1e-3
+    assert by["compile", "ab"]["compile_s"] is not None and by["compile", "ab"]["max_abs_diff"] <= 1  # 8-bit levels
     assert 0 <= by["unet", "ab"]["step_s"] and "identity_share" in by["unet", "ab_identity_share"]
     temporal = by["temporal", "context broadcast, ab"]
     assert temporal["extra_mib_copied_per_unet"] > 0 and temporal["levels"]
