@@ -35,6 +35,7 @@ call that packs (:func:`check_identity_processors`).
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -90,7 +91,7 @@ def pack_conditioning(
     if torch.is_tensor(alpha):
         parts = 1
     else:
-        alpha = [float(alpha)] * batch if isinstance(alpha, (int, float)) else [float(a) for a in alpha]
+        alpha = [float(alpha)] * batch if isinstance(alpha, numbers.Real) else [float(a) for a in alpha]
         parts = identity_parts(alpha)
         if parts == 0:
             return clip_tokens  # alpha 0 everywhere: the identity tokens would reach nothing

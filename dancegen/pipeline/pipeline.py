@@ -62,7 +62,7 @@ class _Conditioning:
     """What every window's UNet calls share (B = 2S with guidance, S samples without)."""
 
     # Per UNet call (at most unet_batch_size samples each): its samples, and their encoder_hidden_states, the CLIP
-    # token [b, 1, C] or, when one of them has alpha > 0, packed with the identity tokens [b, 1 + N, C + E]
+    # token [b, 1, C] or, when one of them has a non-zero alpha, packed with the identity tokens [b, 1 + N, C + E]
     calls: list[tuple[slice, torch.Tensor]]
     ref_latents: torch.Tensor  # [B, 4, h, w]: zeros for the unconditional half
     added_time_ids: torch.Tensor  # [B, 3]: fps id, motion bucket, noise augmentation
