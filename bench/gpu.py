@@ -12,7 +12,8 @@ configuration is timed between two torch.cuda.synchronize() calls; its peak is t
 recorded for that configuration and the run goes on. A configuration whose estimated time would overrun
 --budget-s (keeping time for the ones after it) is skipped and listed under "skipped".
 
-What is measured, in order:
+What is measured (run order: for each dtype 1-3 at each size, then 6 on the last dtype and 4 on the first
+(offload hooks must not be compiled), then 5):
 1. FLOPs (first dtype): UNet FLOPs of one denoising step, torch.utils.flop_counter.FlopCounterMode around the
    step's UNet calls at the run's shapes: A/B (one batch of 4) and single video (one batch of 2).
 2. UNet alone, per dtype and size: one A/B step with the pipeline's packed conditioning (the identity branch on
@@ -25,8 +26,8 @@ What is measured, in order:
    measured step time), seconds per step (callback_on_step_end, synchronised: UNet calls + guidance + Euler step),
    peak VRAM, MFU = UNet FLOPs per step / seconds per step / the device's dense peak.
 4. torch.compile (first dtype, each size while the budget lasts): the UNet compiled in place (default mode,
-   dynamic=False); compile time = first compiled 1-step run - the eager one; then an A/B pair at --steps, and the
-   compiled UNet's step output against eager's.
+   dynamic=False); compile time = first compiled 1-step A/B run - the eager 1-step warm-up; then an A/B pair at
+   --steps; the compiled 1-step frames against eager's (8-bit levels).
 5. Temporal context broadcast (first dtype, no model): diffusers' TransformerSpatioTemporalModel copies the
    conditioning to every pixel before its temporal blocks, packed identity tokens included; a zero-layer
    transformer runs exactly that code with packed vs plain conditioning at each of the UNet's transformer
@@ -157,7 +158,7 @@ def describe(r: dict) -> str:
                      ("seconds_full_est", "~{:.1f} s at full steps"), ("step_s", "{:.3f} s/step"),
                      ("compile_s", "compile {:.1f} s"), ("peak_vram_gib", "peak {:.2f} GiB"), ("mfu", "MFU {:.1%}"),
                      ("identity_share", "identity share {:.1%}"), ("tflops_per_step", "{:.4g} TFLOP/step"),
-                     ("extra_ms_per_unet", "+{:.2f} ms/UNet"), ("extra_mib_peak", "+{:.1f} MiB peak"),
+                     ("extra_ms_per_unet", "{:+.2f} ms/UNet"), ("extra_mib_peak", "{:+.1f} MiB peak"),
                      ("max_abs_diff", "max |compiled - eager| {:g} levels")):
         if r.get(key) is not None:
             parts.append(fmt.format(r[key]))
@@ -328,8 +329,9 @@ def timed_pipeline(bench: Bench, pipe, inputs, record: dict, steps: int, **kw) -
 
 
 def section_pipeline(bench: Bench, pipe, preset, size, frames, dtype, flops: dict, full: bool,
-                     reserve_s: float) -> dict:
-    """3. End to end, eager: A/B and single at the whole batch, A/B at unet_batch_size 2 and 1."""
+                     reserve_s: float) -> tuple[dict, dict]:
+    """3. End to end, eager: A/B and single at the whole batch, A/B at unet_batch_size 2 and 1.
+    -> (the 1-step A/B warm-up's record, its videos)"""
     args = bench.args
     dt = str(dtype).split(".")[-1]
     inputs = pipeline_inputs(size, frames)
