@@ -11,19 +11,34 @@ before the layer's output projection. Temporal transformer blocks never see iden
 How per-call settings reach the processors
 ------------------------------------------
 diffusers' ``UNetSpatioTemporalConditionModel.forward`` has no ``cross_attention_kwargs``, so the only per-call
-channel into its attention layers is ``encoder_hidden_states`` itself. :func:`pack_conditioning` therefore lays
-the conditioning out as
+channel into its attention layers is ``encoder_hidden_states`` itself. :func:`pack_conditioning` lays it out as
 
-    [clip tokens (n_clip) | identity tokens (N) | alpha row (1)]        # [B, n_clip + N + 1, C]
+    tokens:   [clip tokens (n_clip) | identity tokens (N)]
+    channels: [token channels (C) | alpha (E extra channels, E >= 1)]      # [B, n_clip + N, C + E]
 
-where the alpha row holds the per-sample fusion weight in every channel. The processors read N from the
-sequence length and alpha from that row, so nothing is stored on the model between calls, one batch can hold a
-baseline sample (alpha 0) beside an identity sample, and a plain ``[B, n_clip, C]`` sequence means "no identity".
+What the processors need is either a shape, read on the host for free, or a tensor operand never read there:
+
+- N = sequence length - n_clip, and E = width - C (C: the layer's ``cross_attention_dim``). The identity branch
+  runs on the **last B / E samples** only; every sample before them has alpha 0 and gets the plain attention
+  without any identity work. :func:`pack_conditioning` picks E from Python alphas (the pipeline orders its
+  batches so the identity sample comes last); with a tensor of alphas it cannot look, and E = 1.
+- alpha, in the extra channels (the same value in each), is the per-sample fusion weight. It only ever enters
+  tensor arithmetic, so no layer synchronises with the device; a sample in the branch's rows with alpha 0 still
+  gets exactly the plain attention (``torch.where``), bit for bit.
+
+The UNet repeats the conditioning per frame, so the processors see [B*F, L, C + E] rows, sample-major: the last
+B / E samples are the last rows / E rows. A plain ``[B, n_clip, C]`` sequence means "no identity"; nothing is
+stored on the model between calls. A stock diffusers processor handed a packed sequence fails on its width
+instead of reading the identity tokens and alpha as keys, and the pipeline checks the processors before each
+call that packs (:func:`check_identity_processors`).
 """
 
 from __future__ import annotations
 
+import numbers
 import re
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -51,32 +66,71 @@ def fuse(h: torch.Tensor, i: torch.Tensor, alpha: float | torch.Tensor, eps: flo
     return torch.addcmul(h + alpha * mean_h, i - mean_i, alpha * scale)  # [B, L, C]
 
 
+def identity_parts(alphas: Sequence[float]) -> int:
+    """E for :func:`pack_conditioning`: the most equal parts the batch splits into with every non-zero alpha in the
+    last part (1 when the first sample has one; 0 when every alpha is 0)."""
+    batch = len(alphas)
+    if not any(alphas):
+        return 0
+    return max(e for e in range(1, batch + 1) if batch % e == 0 and not any(alphas[: batch - batch // e]))
+
+
 def pack_conditioning(
-    clip_tokens: torch.Tensor, id_tokens: torch.Tensor | None = None, alpha: float | torch.Tensor = 1.0
+    clip_tokens: torch.Tensor, id_tokens: torch.Tensor | None = None,
+    alpha: float | Sequence[float] | torch.Tensor = 1.0,
 ) -> torch.Tensor:
     """Lay out the UNet's ``encoder_hidden_states`` (see the module docstring).
 
-    clip_tokens: [B, n_clip, C]; id_tokens: [B, N, C] or None; alpha: float or [B].
-    Returns [B, n_clip, C] without identity tokens, else [B, n_clip + N + 1, C].
+    clip_tokens: [B, n_clip, C]; id_tokens: [B, N, C] or None.
+    alpha: a float (every sample), B Python floats, or a [B] tensor (its values are not read: E = 1).
+    Returns [B, n_clip, C] without identity tokens or when every (Python) alpha is 0, else [B, n_clip + N, C + E].
     """
     if id_tokens is None or id_tokens.shape[1] == 0:
         return clip_tokens
     batch, _, channels = clip_tokens.shape
+    if torch.is_tensor(alpha):
+        parts = 1
+    else:
+        alpha = [float(alpha)] * batch if isinstance(alpha, numbers.Real) else [float(a) for a in alpha]
+        parts = identity_parts(alpha)
+        if parts == 0:
+            return clip_tokens  # alpha 0 everywhere: the identity tokens would reach nothing
     alpha = torch.as_tensor(alpha, dtype=clip_tokens.dtype, device=clip_tokens.device)
-    alpha_row = alpha.reshape(-1, 1, 1).expand(batch, 1, channels)  # [B, 1, C]
-    return torch.cat([clip_tokens, id_tokens.to(clip_tokens.dtype), alpha_row], dim=1)
+    tokens = torch.cat([clip_tokens, id_tokens.to(clip_tokens.dtype)], dim=1)  # [B, n_clip + N, C]
+    alpha_channels = alpha.reshape(-1, 1, 1).expand(batch, tokens.shape[1], parts)  # [B, n_clip + N, E]
+    return torch.cat([tokens, alpha_channels], dim=2)  # [B, n_clip + N, C + E]
 
 
-def split_conditioning(
-    encoder_hidden_states: torch.Tensor, num_clip_tokens: int
-) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-    """Inverse of :func:`pack_conditioning`: ([B, n_clip, C], [B, N, C] or None, alpha [B] or None)."""
-    if encoder_hidden_states.shape[1] <= num_clip_tokens:
-        return encoder_hidden_states, None, None
-    clip = encoder_hidden_states[:, :num_clip_tokens].contiguous()  # contiguous: same GEMM path as unpacked input
-    id_tokens = encoder_hidden_states[:, num_clip_tokens:-1].contiguous()
-    alpha = encoder_hidden_states[:, -1, 0]
-    return clip, (id_tokens if id_tokens.shape[1] > 0 else None), alpha
+class Packed(NamedTuple):
+    """:func:`split_conditioning`'s parts. R rows (B, or B*F inside the UNet); the branch's rows are start..R-1."""
+
+    context: torch.Tensor  # [R, n_clip, C]: what the main attention sees, for every row
+    id_tokens: torch.Tensor | None  # [R - start, N, C], or None without identity tokens
+    alpha: torch.Tensor | None  # [R - start]
+    start: int  # first row of the identity branch (rows before it have alpha 0)
+
+
+def clip_context(encoder_hidden_states: torch.Tensor, num_clip_tokens: int, channels: int) -> torch.Tensor:
+    """The CLIP tokens alone: [R, n_clip, C] (the input itself when it is not packed)."""
+    if encoder_hidden_states.shape[-1] == channels:
+        return encoder_hidden_states
+    # contiguous: the same GEMM path as an unpacked input, so alpha-0 rows match the plain attention bit for bit
+    return encoder_hidden_states[:, :num_clip_tokens, :channels].contiguous()
+
+
+def split_conditioning(encoder_hidden_states: torch.Tensor, num_clip_tokens: int, channels: int) -> Packed:
+    """Inverse of :func:`pack_conditioning`; ``channels`` is C. Reads shapes only, never values."""
+    rows, _, width = encoder_hidden_states.shape
+    context = clip_context(encoder_hidden_states, num_clip_tokens, channels)
+    if width == channels:
+        return Packed(context, None, None, rows)
+    parts = width - channels  # E
+    if rows % parts:
+        raise ValueError(f"packed conditioning of {rows} rows cannot hold {parts} equal parts")
+    start = rows - rows // parts
+    id_tokens = encoder_hidden_states[start:, num_clip_tokens:, :channels].contiguous()  # [R - start, N, C]
+    alpha = encoder_hidden_states[start:, 0, channels]  # [R - start]
+    return Packed(context, id_tokens if id_tokens.shape[1] > 0 else None, alpha, start)
 
 
 def _attend(attn: Attention, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
@@ -116,17 +170,21 @@ class IdentityAttnProcessor(nn.Module):
         if encoder_hidden_states is None or hidden_states.ndim != 3:
             raise ValueError("IdentityAttnProcessor expects [B, L, C] hidden states and encoder_hidden_states")
         residual = hidden_states
-        context, id_tokens, alpha = split_conditioning(encoder_hidden_states, self.num_clip_tokens)
+        context, id_tokens, alpha, start = split_conditioning(encoder_hidden_states, self.num_clip_tokens,
+                                                              self.id_to_k.in_features)
         if attn.norm_cross:
             context = attn.norm_encoder_hidden_states(context)
 
         query = attn.to_q(hidden_states)  # [B*F, HW, C]
         out = _attend(attn, query, attn.to_k(context), attn.to_v(context))  # h: [B*F, HW, C]
-        if id_tokens is not None and bool((alpha != 0).any()):
-            identity = _attend(attn, query, self.id_to_k(id_tokens), self.id_to_v(id_tokens))  # i: [B*F, HW, C]
-            fused = fuse(out, identity, alpha, self.eps)
-            # Samples with alpha 0 keep the main output untouched, bit for bit.
-            out = torch.where((alpha == 0).reshape(-1, 1, 1), out, fused)
+        if id_tokens is not None:
+            # Only the branch's rows (the last (B / E) * F): the samples before them have alpha 0.
+            h = out[start:]  # [R', HW, C]
+            identity = _attend(attn, query[start:], self.id_to_k(id_tokens), self.id_to_v(id_tokens))  # i
+            fused = fuse(h, identity, alpha, self.eps)
+            # A sample with alpha 0 among them keeps the main output untouched, bit for bit.
+            fused = torch.where((alpha == 0).reshape(-1, 1, 1), h, fused)
+            out = fused if start == 0 else torch.cat([out[:start], fused])  # [B*F, HW, C]
 
         out = attn.to_out[0](out)
         out = attn.to_out[1](out)
@@ -136,7 +194,7 @@ class IdentityAttnProcessor(nn.Module):
 
 
 class ClipOnlyAttnProcessor:
-    """Temporal cross-attention: drops identity tokens and the alpha row, then attends as diffusers does.
+    """Temporal cross-attention: drops identity tokens and alpha, then attends exactly as diffusers does.
 
     Has no weights (so adds no state_dict keys), exactly like the stock processor it wraps.
     """
@@ -153,8 +211,8 @@ class ClipOnlyAttnProcessor:
         attention_mask: torch.Tensor | None = None,
         temb: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        if encoder_hidden_states is not None and encoder_hidden_states.shape[1] > self.num_clip_tokens:
-            encoder_hidden_states = encoder_hidden_states[:, : self.num_clip_tokens].contiguous()
+        if encoder_hidden_states is not None:  # [B*H*W, L, C + E] -> [B*H*W, n_clip, C]
+            encoder_hidden_states = clip_context(encoder_hidden_states, self.num_clip_tokens, attn.to_k.in_features)
         return self.inner(attn, hidden_states, encoder_hidden_states, attention_mask, temb)
 
 
@@ -184,3 +242,22 @@ def install_identity_processors(unet: nn.Module, num_clip_tokens: int = 1, init_
             processors[name] = ClipOnlyAttnProcessor(num_clip_tokens)
     unet.set_attn_processor(processors)
     return identity_layers
+
+
+def check_identity_processors(unet: nn.Module) -> None:
+    """Raise ValueError unless every cross-attention of the UNet can read packed conditioning.
+
+    Spatial attn2 layers need an IdentityAttnProcessor and temporal ones a ClipOnlyAttnProcessor; anything else
+    (after ``unet.set_attn_processor(AttnProcessor2_0())`` or ``enable_xformers_memory_efficient_attention()``)
+    would take the packed identity tokens and alpha for keys. Checks Python objects only.
+    """
+    wrong = [name for name, proc in unet.attn_processors.items()
+             if (SPATIAL_CROSS_ATTN.search(name) and not isinstance(proc, IdentityAttnProcessor))
+             or (TEMPORAL_CROSS_ATTN.search(name) and not isinstance(proc, ClipOnlyAttnProcessor))]
+    if wrong:
+        kinds = sorted({type(unet.attn_processors[name]).__name__ for name in wrong})
+        raise ValueError(
+            f"the UNet's cross-attention processors were replaced ({len(wrong)} layers now use "
+            f"{', '.join(kinds)}, e.g. {wrong[0].removesuffix('.processor')}): identity tokens cannot be packed for "
+            "them. Call dancegen.models.identity.install_identity_processors(unet) again (and reload the identity "
+            "weights, which the replacement dropped), or run without the identity branch (mode='baseline')")

@@ -7,7 +7,9 @@ image embedding, face tokens, reference latents and pose for the unconditional h
 windows whose noise predictions are blended, so the UNet's memory does not grow with the video's length.
 
 A/B in one run: the baseline (alpha 0) and identity samples share the initial noise, the poses and the
-conditioning and are denoised in one batch with per-sample alpha, so any difference is the identity branch.
+conditioning and are denoised in one batch with per-sample alpha, so any difference is the identity branch. The
+baseline comes first, so the identity sample is the last of every UNet call that holds it and the identity
+attention runs on its rows alone (see :func:`~dancegen.models.identity.pack_conditioning`).
 """
 
 from __future__ import annotations
@@ -30,12 +32,13 @@ from diffusers.utils.torch_utils import randn_tensor
 from torch.func import functional_call
 
 from ..models.build import DanceModels
-from ..models.identity import pack_conditioning
+from ..models.identity import check_identity_processors, pack_conditioning
 from .windows import temporal_windows, window_weights
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
-SAMPLES = {"ab": ("baseline", "identity"), "baseline": ("baseline",), "identity": ("identity",)}  # mode -> videos
+# mode -> videos, baseline first (the identity sample must come last in each UNet call: see _conditioning)
+SAMPLES = {"ab": ("baseline", "identity"), "baseline": ("baseline",), "identity": ("identity",)}
 
 
 @dataclass
@@ -56,13 +59,14 @@ def _float32_state(module: torch.nn.Module, device) -> dict[str, torch.Tensor]:
 
 @dataclass
 class _Conditioning:
-    """What every window's UNet call shares (B = 2S with guidance, S samples without)."""
+    """What every window's UNet calls share (B = 2S with guidance, S samples without)."""
 
-    encoder_states: torch.Tensor  # [B, 1 (+ N + 1), C]: CLIP token (+ identity tokens + alpha row)
+    # Per UNet call (at most unet_batch_size samples each): its samples, and their encoder_hidden_states, the CLIP
+    # token [b, 1, C] or, when one of them has a non-zero alpha, packed with the identity tokens [b, 1 + N, C + E]
+    calls: list[tuple[slice, torch.Tensor]]
     ref_latents: torch.Tensor  # [B, 4, h, w]: zeros for the unconditional half
     added_time_ids: torch.Tensor  # [B, 3]: fps id, motion bucket, noise augmentation
     guidance: torch.Tensor | None  # [T] guidance scale per frame; None without guidance
-    unet_batch_size: int | None  # most samples per UNet call (None: all B)
 
 
 class _PoseFeatures:
@@ -144,30 +148,39 @@ class DancePipeline(DiffusionPipeline):
         poses = (torch.from_numpy(batch).permute(0, 3, 1, 2).to(device).float() / 127.5 - 1).to(dtype)  # in fp32
         return self.pose_net(poses)
 
-    def _conditioning(self, reference, face_embedding, alphas, n_tokens, do_cfg, fps_id, motion_bucket_id,
-                      noise_aug_strength, width, height, generator, device, dtype
+    def _conditioning(self, reference, face_embedding, alphas, n_tokens, do_cfg, unet_batch_size, fps_id,
+                      motion_bucket_id, noise_aug_strength, width, height, generator, device, dtype
                       ) -> tuple[_Conditioning, torch.Tensor]:
-        """Encode the reference (CLIP token, identity tokens, reference latent) for S samples.
-        -> (conditioning without guidance and batch size filled in, reference latent [1, 4, h, w])"""
-        samples = alphas.shape[0]
+        """Encode the reference (CLIP token, identity tokens, reference latent) for S samples with these Python
+        alphas. -> (conditioning without guidance filled in, reference latent [1, 4, h, w])"""
+        samples = len(alphas)
         clip = self.encode_clip(reference, device, dtype)  # [1, 1, C]
         ref_latent = self.encode_reference_latent(reference, width, height, noise_aug_strength, generator,
                                                   device, dtype)  # [1, 4, h, w]
+        clip_rows, id_rows, row_alphas = clip.expand(samples, -1, -1), None, list(alphas)  # [S, 1, C]
         if face_embedding is not None:
             face = torch.as_tensor(np.asarray(face_embedding, dtype=np.float32)).reshape(1, -1)
             id_tok = self.face_encoder(face.to(device=device, dtype=dtype), clip)[:, :n_tokens]  # [1, N, C]
-            cond = pack_conditioning(clip.expand(samples, -1, -1), id_tok.expand(samples, -1, -1), alphas)
-            uncond = pack_conditioning(torch.zeros_like(clip).expand(samples, -1, -1),
-                                       torch.zeros_like(id_tok).expand(samples, -1, -1), alphas)
-        else:
-            cond, uncond = clip.expand(samples, -1, -1), torch.zeros_like(clip).expand(samples, -1, -1)
-        encoder_states = torch.cat([uncond, cond]) if do_cfg else cond  # [B, 1 (+ N + 1), C]
+            id_rows = id_tok.expand(samples, -1, -1)  # [S, N, C]
+        if do_cfg:
+            # [uncond S | cond S]. The unconditional half zeroes the CLIP and face tokens, so there the main output h
+            # is exactly 0 and the branch adds alpha * mean_h = 0: alpha 0 skips that work without changing a bit
+            # (tests/models/test_identity.py::test_unconditional_pass_is_the_same_with_and_without_the_branch).
+            clip_rows = torch.cat([torch.zeros_like(clip_rows), clip_rows])  # [2S, 1, C]
+            id_rows = None if id_rows is None else torch.cat([torch.zeros_like(id_rows), id_rows])  # [2S, N, C]
+            row_alphas = [0.0] * samples + row_alphas
+        batch = len(row_alphas)
+        step = unet_batch_size or batch
+        calls = [(slice(i, i + step),
+                  pack_conditioning(clip_rows[i : i + step], None if id_rows is None else id_rows[i : i + step],
+                                    row_alphas[i : i + step]))
+                 for i in range(0, batch, step)]
         ref_latents = ref_latent.expand(samples, -1, -1, -1)  # [S, 4, h, w]
         if do_cfg:
             ref_latents = torch.cat([torch.zeros_like(ref_latents), ref_latents])  # [2S, 4, h, w]
         added_time_ids = torch.tensor([[fps_id, motion_bucket_id, noise_aug_strength]], device=device, dtype=dtype)
-        added_time_ids = added_time_ids.repeat(encoder_states.shape[0], 1)  # [B, 3]
-        return _Conditioning(encoder_states, ref_latents, added_time_ids, None, None), ref_latent
+        added_time_ids = added_time_ids.repeat(batch, 1)  # [B, 3]
+        return _Conditioning(calls, ref_latents, added_time_ids, None), ref_latent
 
     # ----------------------------------------------------------------------------------------------- call
 
@@ -245,14 +258,16 @@ class DancePipeline(DiffusionPipeline):
         scheduler = EulerDiscreteScheduler.from_config(self.scheduler.config)  # per call: schedulers keep state
         do_cfg = max_guidance_scale > 1.0
         names = SAMPLES[mode]
-        alphas = torch.tensor([0.0 if n == "baseline" else float(alpha) for n in names], device=device)  # [S]
+        alphas = [0.0 if n == "baseline" else float(alpha) for n in names]  # per sample, on the host
         timings: dict[str, float] = {}
 
         # 2. Encode the reference (CLIP token, identity tokens, reference latent) and, within budget, all poses
         start = time.perf_counter()
-        cond, ref_latent = self._conditioning(reference, face_embedding, alphas, n_tokens, do_cfg, fps_id,
-                                              motion_bucket_id, noise_aug_strength, width, height, generator,
-                                              device, dtype)
+        cond, ref_latent = self._conditioning(reference, face_embedding, alphas, n_tokens, do_cfg, unet_batch_size,
+                                              fps_id, motion_bucket_id, noise_aug_strength, width, height,
+                                              generator, device, dtype)
+        if any(states.shape[-1] > self.unet.config.cross_attention_dim for _, states in cond.calls):
+            check_identity_processors(self.unet)  # packed identity tokens need our processors in every attn2
         poses = _PoseFeatures(self, pose_frames, tile_frames, pose_cache_mb, tuple(ref_latent.shape[-2:]), device,
                               dtype)
         timings["encode"] = time.perf_counter() - start
@@ -273,7 +288,6 @@ class DancePipeline(DiffusionPipeline):
         latents = latents * scheduler.init_noise_sigma  # [S, T, 4, h, w] float32
         if do_cfg:
             cond.guidance = torch.linspace(min_guidance_scale, max_guidance_scale, num_frames, device=device)  # [T]
-        cond.unet_batch_size = unet_batch_size
         windows = temporal_windows(num_frames, tile_frames, tile_overlap)
         weights = window_weights(len(windows[0])).to(device)  # [F]: every window has the same length
         weight_sum = torch.zeros(num_frames, device=device)  # [T]: blending weights per frame, same every step
@@ -322,11 +336,10 @@ class DancePipeline(DiffusionPipeline):
             pose = torch.cat([torch.zeros_like(pose), pose])  # the unconditional half gets no pose
         # PoseConvIn adds the trailing channels after conv_in: [2S, F, 4 + 4 + C0, h, w]
         unet_in = torch.cat([model_in.to(dtype), ref.to(dtype), pose], dim=2)
-        step = cond.unet_batch_size or unet_in.shape[0]
         pred = torch.cat([
-            self.unet(unet_in[i : i + step], t, encoder_hidden_states=cond.encoder_states[i : i + step],
-                      added_time_ids=cond.added_time_ids[i : i + step]).sample
-            for i in range(0, unet_in.shape[0], step)
+            self.unet(unet_in[samples], t, encoder_hidden_states=states,
+                      added_time_ids=cond.added_time_ids[samples]).sample
+            for samples, states in cond.calls
         ]).float()  # [2S, F, 4, h, w]
         if not do_cfg:
             return pred

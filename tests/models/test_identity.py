@@ -7,8 +7,9 @@ from diffusers import UNetSpatioTemporalConditionModel
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
 from dancegen import models
-from dancegen.models.identity import (ClipOnlyAttnProcessor, IdentityAttnProcessor, fuse, install_identity_processors,
-                                      pack_conditioning, split_conditioning)
+from dancegen.models.identity import (ClipOnlyAttnProcessor, IdentityAttnProcessor, check_identity_processors, fuse,
+                                      identity_parts, install_identity_processors, pack_conditioning,
+                                      split_conditioning)
 
 
 def reference_fuse(h, i, alpha, eps=1e-5):
@@ -61,12 +62,32 @@ def test_fuse_constant_identity_output_stays_finite():
 
 def test_pack_and_split_roundtrip():
     clip, ids = torch.randn(2, 1, 8), torch.randn(2, 3, 8)
-    packed = pack_conditioning(clip, ids, torch.tensor([0.0, 0.5]))
-    assert packed.shape == (2, 1 + 3 + 1, 8)
-    c, i, a = split_conditioning(packed, 1)
-    assert torch.equal(c, clip) and torch.equal(i, ids) and torch.equal(a, torch.tensor([0.0, 0.5]))
+    packed = pack_conditioning(clip, ids, torch.tensor([0.0, 0.5]))  # a tensor's values are not read: E = 1
+    assert packed.shape == (2, 1 + 3, 8 + 1)
+    c, i, a, start = split_conditioning(packed, 1, 8)
+    assert torch.equal(c, clip) and torch.equal(i, ids) and torch.equal(a, torch.tensor([0.0, 0.5])) and start == 0
     assert pack_conditioning(clip, None) is clip
-    assert split_conditioning(clip, 1)[1] is None
+    assert split_conditioning(clip, 1, 8).id_tokens is None
+
+
+def test_python_alphas_leave_the_leading_alpha_zero_samples_out_of_the_branch():
+    clip, ids = torch.randn(4, 1, 8), torch.randn(4, 2, 8)
+    packed = pack_conditioning(clip, ids, [0.0, 0.0, 0.0, 0.7])  # the pipeline's guided A/B batch
+    assert packed.shape == (4, 1 + 2, 8 + 4)  # E = 4: the branch runs on the last quarter of the rows
+    rows = packed.repeat_interleave(3, dim=0)  # as the UNet repeats it per frame: [B*F, L, C + E]
+    c, i, a, start = split_conditioning(rows, 1, 8)
+    assert start == 9 and torch.equal(c, clip.repeat_interleave(3, dim=0))
+    assert torch.equal(i, ids[3:].repeat_interleave(3, dim=0)) and torch.allclose(a, torch.full((3,), 0.7))
+    assert pack_conditioning(clip, ids, 0.0) is clip  # nothing for the identity tokens to reach
+    assert pack_conditioning(clip, ids, [0.0] * 4) is clip
+
+
+@pytest.mark.parametrize("alphas, parts", [
+    ([1.0], 1), ([0.0, 1.0], 2), ([1.0, 0.0], 1), ([0.0, 0.0, 0.0, 2.0], 4), ([0.0, 0.0, 1.0, 1.0], 2),
+    ([0.0, 1.0, 0.0, 1.0], 1), ([0.0, 0.0, 1.0], 3), ([0.0, 1.0, 1.0], 1), ([0.0, 0.0], 0),
+])
+def test_identity_parts(alphas, parts):
+    assert identity_parts(alphas) == parts
 
 
 @pytest.fixture(scope="module")
@@ -91,11 +112,47 @@ def run(unet, sample, ehs, added):
 def test_alpha_zero_equals_unet_without_identity(tiny):
     sample, clip, ids, added = unet_inputs()
     baseline = run(tiny.unet, sample, clip, added)  # no identity tokens at all
-    assert torch.equal(run(tiny.unet, sample, pack_conditioning(clip, ids, 0.0), added), baseline)
-    # Per-sample alpha: the baseline sample of an A/B batch is bit-for-bit the no-identity output.
-    ab = run(tiny.unet, sample, pack_conditioning(clip, ids, torch.tensor([0.0, 1.0])), added)
-    assert torch.equal(ab[0], baseline[0])
-    assert not torch.allclose(ab[1], baseline[1], atol=1e-4)
+    assert torch.equal(run(tiny.unet, sample, pack_conditioning(clip, ids, torch.zeros(2)), added), baseline)
+    # Per-sample alpha: the baseline sample of an A/B batch is bit-for-bit the no-identity output, whether it is
+    # among the branch's rows (tensor alpha, E = 1) or left out of them (Python alphas, E = 2).
+    for alpha in (torch.tensor([0.0, 1.0]), [0.0, 1.0]):
+        ab = run(tiny.unet, sample, pack_conditioning(clip, ids, alpha), added)
+        assert torch.equal(ab[0], baseline[0])
+        assert not torch.allclose(ab[1], baseline[1], atol=1e-4)
+
+
+def test_leaving_alpha_zero_samples_out_of_the_branch_changes_no_bit(tiny):
+    """The branch on the identity sample's rows alone gives the numbers of the branch on every row (E = 4 vs 1). On
+    one thread, as tests/test_same_frames.py runs: with more, a smaller GEMM may split its work differently."""
+    sample, clip, ids, added = unet_inputs(batch=4, seed=7)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        every_row = run(tiny.unet, sample, pack_conditioning(clip, ids, torch.tensor([0.0, 0.0, 0.0, 1.0])), added)
+        last_rows = run(tiny.unet, sample, pack_conditioning(clip, ids, [0.0, 0.0, 0.0, 1.0]), added)
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(last_rows, every_row)
+
+
+def test_only_the_identity_samples_rows_reach_the_identity_projections(tiny):
+    """Samples with alpha 0 before the identity sample compute no identity attention at all."""
+    sample, clip, ids, added = unet_inputs(batch=4, frames=3)
+    rows = []
+    hooks = [m.id_to_k.register_forward_hook(lambda mod, args, out: rows.append(args[0].shape[0]))
+             for m in tiny.unet.modules() if isinstance(m, IdentityAttnProcessor)]
+    try:
+        run(tiny.unet, sample, pack_conditioning(clip, ids, [0.0, 0.0, 0.0, 1.0]), added)
+        assert rows and set(rows) == {3}  # one sample's 3 frames, in every spatial cross-attention
+        rows.clear()
+        run(tiny.unet, sample, pack_conditioning(clip, ids, [0.0, 0.0, 1.0, 1.0]), added)
+        assert set(rows) == {6}
+        rows.clear()
+        run(tiny.unet, sample, pack_conditioning(clip, ids, 0.0), added)
+        assert rows == []
+    finally:
+        for hook in hooks:
+            hook.remove()
 
 
 def test_alpha_zero_equals_stock_diffusers_processors():
@@ -107,7 +164,8 @@ def test_alpha_zero_equals_stock_diffusers_processors():
     stock.unet.load_state_dict(stock_state, strict=True)
     sample, clip, ids, added = unet_inputs(seed=3)
     expected = run(stock.unet, sample, clip, added)
-    assert torch.equal(run(ours.unet, sample, pack_conditioning(clip, ids, 0.0), added), expected)
+    assert torch.equal(run(ours.unet, sample, clip, added), expected)
+    assert torch.equal(run(ours.unet, sample, pack_conditioning(clip, ids, torch.zeros(2)), added), expected)
 
 
 def test_alpha_changes_output_and_scales(tiny):
@@ -141,8 +199,8 @@ def test_unconditional_pass_is_the_same_with_and_without_the_branch(tiny):
 
 def test_identity_tokens_with_alpha_zero_reach_nothing(tiny):
     sample, clip, ids, added = unet_inputs()
-    a = run(tiny.unet, sample, pack_conditioning(clip, ids, 0.0), added)
-    b = run(tiny.unet, sample, pack_conditioning(clip, ids * 100 + 5, 0.0), added)
+    a = run(tiny.unet, sample, pack_conditioning(clip, ids, torch.zeros(2)), added)
+    b = run(tiny.unet, sample, pack_conditioning(clip, ids * 100 + 5, torch.zeros(2)), added)
     assert torch.equal(a, b)
 
 
@@ -196,3 +254,70 @@ def test_identity_processor_matches_hand_written_attention():
         expected = attn.to_out[0](torch.from_numpy(reference_fuse(h, i, 0.8)).float())
         got = attn(x, encoder_hidden_states=pack_conditioning(clip, ids, 0.8))
     assert torch.allclose(got, expected, atol=1e-5)
+
+
+def test_identity_processor_on_the_last_rows_matches_hand_written_attention():
+    """Python alphas [0, 0.8]: row 0 is the plain attention, row 1 the hand-written fusion."""
+    torch.manual_seed(1)
+    attn = Attention(query_dim=16, cross_attention_dim=8, heads=2, dim_head=8, out_bias=True)
+    attn.set_processor(IdentityAttnProcessor(16, 8))
+    plain = Attention(query_dim=16, cross_attention_dim=8, heads=2, dim_head=8, out_bias=True)
+    plain.load_state_dict(attn.state_dict(), strict=False)
+    plain.set_processor(AttnProcessor2_0())
+    x, clip, ids = torch.randn(2, 5, 16), torch.randn(2, 1, 8), torch.randn(2, 3, 8)
+    with torch.no_grad():
+        got = attn(x, encoder_hidden_states=pack_conditioning(clip, ids, [0.0, 0.8]))
+        assert torch.equal(got[0], plain(x, encoder_hidden_states=clip)[0])
+        alone = attn(x[1:], encoder_hidden_states=pack_conditioning(clip[1:], ids[1:], 0.8))
+    assert torch.allclose(got[1], alone[0], atol=1e-6)
+
+
+def test_processors_read_no_tensor_values():
+    """No host-device synchronisation: the processors of the full-size UNet run on the meta device, where a tensor
+    has no values to read (``bool(t)`` or ``t.item()`` raise there), with an A/B batch of packed conditioning."""
+    unet = models.build("stableanimator", device="meta", with_vae=False, with_image_encoder=False).unet
+    with torch.device("meta"):
+        clip, ids = torch.randn(4, 1, 1024), torch.randn(4, 4, 1024)
+    frames = 2
+    for alpha in ([0.0, 0.0, 0.0, 1.0], torch.tensor([0.0, 1.0, 0.0, 1.0], device="meta")):
+        rows = pack_conditioning(clip, ids, alpha).repeat_interleave(frames, dim=0)  # [B*F, 5, 1024 + E]
+        checked = 0
+        for name, attn in unet.named_modules():
+            if isinstance(attn, Attention) and name.endswith("attn2"):
+                if "temporal_transformer_blocks" in name:  # [B*H*W, F, C] against the first frame's context
+                    hidden, context = torch.empty(4 * 6, frames, attn.to_q.in_features, device="meta"), rows[::2]
+                    context = context.repeat_interleave(6, dim=0)
+                else:  # [B*F, H*W, C]
+                    hidden, context = torch.empty(4 * frames, 6, attn.to_q.in_features, device="meta"), rows
+                with torch.no_grad():
+                    out = attn(hidden, encoder_hidden_states=context)
+                assert out.shape == hidden.shape and out.device.type == "meta"
+                checked += 1
+        assert checked == 32
+
+
+def test_a_stock_processor_refuses_packed_conditioning():
+    """Handed to diffusers' own processor, a packed sequence fails on its width instead of being read as keys."""
+    attn = Attention(query_dim=16, cross_attention_dim=8, heads=2, dim_head=8)
+    packed = pack_conditioning(torch.randn(2, 1, 8), torch.randn(2, 3, 8), 1.0)
+    with pytest.raises(RuntimeError):
+        attn(torch.randn(2, 5, 16), encoder_hidden_states=packed)
+
+
+def test_check_identity_processors_names_replaced_layers():
+    unet = models.build("tiny", seed=0, with_vae=False, with_image_encoder=False).unet
+    check_identity_processors(unet)  # as built
+    with pytest.raises(ValueError):  # diffusers refuses to reset non-stock processors itself
+        unet.set_default_attn_processor()
+    check_identity_processors(unet)
+    spatial = next(n for n in unet.attn_processors if ".transformer_blocks." in n and n.endswith("attn2.processor"))
+    temporal = next(n for n in unet.attn_processors if "temporal_transformer_blocks" in n and "attn2" in n)
+    for name in (spatial, temporal):
+        unet.get_submodule(name.removesuffix(".processor")).set_processor(AttnProcessor2_0())
+        with pytest.raises(ValueError, match="replaced.*AttnProcessor2_0.*install_identity_processors"):
+            check_identity_processors(unet)
+        install_identity_processors(unet)
+        check_identity_processors(unet)
+    unet.set_attn_processor(AttnProcessor2_0())
+    with pytest.raises(ValueError, match=r"\(8 layers"):
+        check_identity_processors(unet)

@@ -232,6 +232,31 @@ def test_bad_arguments(pipe, inputs, bad, message):
         pipe(reference, poses[:2], face, **{**FAST, **bad})
 
 
+def test_replaced_cross_attention_processors_raise_before_denoising(inputs):
+    """Packed identity tokens need our processors in every attn2: after the UNet's processors are replaced the
+    pipeline raises a ValueError (a programming error) instead of feeding the identity tokens and alpha to a stock
+    processor; the baseline alone packs nothing and still runs; installing the processors again mends it."""
+    from diffusers.models.attention_processor import AttnProcessor2_0
+
+    from dancegen.models.identity import install_identity_processors
+
+    pipe = DancePipeline.from_models(models.build("tiny"))
+    pipe.set_progress_bar_config(disable=True)
+    reference, poses, face = inputs
+    steps = []
+    count = lambda p, step, t, tensors: steps.append(step) or tensors  # noqa: E731
+    with pytest.raises(ValueError, match="set_default_attn_processor"):  # diffusers will not reset ours itself
+        pipe.unet.set_default_attn_processor()
+    pipe.unet.set_attn_processor(AttnProcessor2_0())
+    for mode in ("ab", "identity"):
+        with pytest.raises(ValueError, match="processors were replaced.*install_identity_processors"):
+            pipe(reference, poses[:2], face, mode=mode, callback_on_step_end=count, **FAST)
+    assert steps == []  # raised before the first step
+    assert pipe(reference, poses[:2], face, mode="baseline", **FAST).videos["baseline"].shape == (2, 64, 64, 3)
+    install_identity_processors(pipe.unet)
+    assert set(pipe(reference, poses[:2], face, **FAST).videos) == {"baseline", "identity"}
+
+
 def test_identity_needs_a_face(pipe, inputs):
     reference, poses, _ = inputs
     with pytest.raises(ValueError, match="face"):
