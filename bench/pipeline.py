@@ -12,6 +12,7 @@
    model CPU offload, with the GPU's name.
 
     python bench/pipeline.py [--reps 3] [--skip-gpu]
+    python bench/pipeline.py --only-memory                      # section 2 alone
     python bench/pipeline.py --only-full                        # section 4 alone (on a GPU host)
     python bench/pipeline.py --only-full --full-device cpu --full-preset tiny --full-size 64 --full-steps 2
                                                                 # section 4's code on the CPU (no measurement)
@@ -197,6 +198,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--skip-gpu", action="store_true", help="skip the CUDA sections even with a GPU")
     parser.add_argument("--only-full", action="store_true", help="run the full-size section only")
+    parser.add_argument("--only-memory", action="store_true", help="run the memory section only")
     parser.add_argument("--full-device", default="cuda", help="device of the full-size section (runs if present)")
     parser.add_argument("--full-preset", default="stableanimator")
     parser.add_argument("--full-size", type=int, default=512, help="canvas side of the full-size section (px)")
@@ -204,6 +206,9 @@ def main() -> None:
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
           f"CUDA: {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none'}")
+    if args.only_memory:
+        bench_memory()
+        return
     if not args.only_full:
         bench_ab(args.reps)
         bench_memory()
