@@ -296,7 +296,8 @@ class GenerationSettings:
                                      step=0.5)
     fps: float = setting(8.0, "output frame rate: frame t shows the music at offset + t / fps", low=1.0,
                          high=30.0, step=1.0)
-    size: tuple[int, int] | None = setting(None, "video size in px, multiples of 64 (default: the model's)",
+    size: tuple[int, int] | None = setting(None, "video size in px, multiples of 64 (default: the photo's shape, "
+                                           "portrait, square or landscape, at the model's sizes)",
                                            low=64, high=1024, step=64, multiple_of=64, metavar=("W", "H"))
     music_offset_s: float = setting(0.0, "where in the music the dance starts, seconds", flag="--offset", low=0.0,
                                     step=0.5)

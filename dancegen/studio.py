@@ -3,8 +3,8 @@
 :class:`DanceStudio` loads everything once (models, face analysers, choreographer) and then, per request, runs the
 stages in order; it holds no logic of its own beyond calling them:
 
-    photo -> face (largest face, crop, embedding) ──────────────────────────────────┐
-    music -> beats ─> choreography (poses) ─> skeleton frames ─> pipeline (baseline + identity) ─> mp4s ─> metrics
+    photo -> face (largest face, crop, embedding) ─> the canvas's crop of the photo ───────┐
+    music -> beats ─> choreography (poses, on that crop) ─> skeleton frames ─> pipeline (baseline + identity) ─> mp4s
 
 The app (:mod:`dancegen.app`) and the command line (:mod:`dancegen.cli`) only talk to this class.
 """
@@ -33,6 +33,7 @@ from .choreo import ProceduralChoreographer
 from .config import Framing, GenerationSettings, Mode, NoFace, StudioConfig
 from .errors import GenerationCancelled, MusicError, NoFaceError, OutOfMemory, SettingsError
 from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, antelopev2_folder, require_antelopev2
+from .face.preview import draw_preview
 from .io import compose, outputs, video
 from .io.photo import PhotoSource, load_photo
 from .metrics.identity import IdentityMeter
@@ -41,6 +42,7 @@ from .music import MusicAnalysis, analyse, with_meter_of
 from .pipeline import DancePipeline, DancePipelineOutput, temporal_windows
 from .pose.detect import BodyDetector, BodyDetectorConfig, dwpose_folder
 from .pose.layout import BodyLayout, body_from_face, body_from_keypoints
+from .pose.reference import ReferenceCrop, crop_around, photo_shape
 from .pose.render import SkeletonFrames
 from .timing import Progress, RunTimer, Work
 
@@ -58,6 +60,8 @@ class Prepared:
 
     settings: GenerationSettings  # the request
     image: PIL.Image.Image  # the upright RGB photo
+    crop: ReferenceCrop  # the part of the photo the canvas shows (the canvas's aspect, padded where it must be)
+    reference: PIL.Image.Image  # that part: what the pipeline is given (the canvas's aspect, the photo's pixels)
     face: FaceResult | None  # the face used (offline models; None without one)
     embedding: np.ndarray | None  # [512] float32 for the face encoder (None: baseline only)
     mode: Mode  # what is made (the baseline only when there is no face)
@@ -161,19 +165,24 @@ class DanceStudio:
 
     # ---------------------------------------------------------------------------------------------- timing
 
-    def work(self, settings: GenerationSettings, frames: int, mode: Mode | str, music_s: float) -> Work:
-        """How much work a generation of ``frames`` frames is (see :mod:`dancegen.timing`)."""
-        width, height = settings.size or self.preset.size
+    def work(self, settings: GenerationSettings, frames: int, mode: Mode | str, music_s: float,
+             canvas: tuple[int, int] | None = None) -> Work:
+        """How much work a generation of ``frames`` frames on ``canvas`` (default: the settings' size or the
+        preset's square one) is (see :mod:`dancegen.timing`)."""
+        width, height = canvas or settings.size or self.preset.size
         guidance = self.preset.guidance if settings.guidance is None else settings.guidance
         windows = temporal_windows(max(1, frames), self.preset.tile_frames, self.preset.tile_overlap)
         return Work.of(frames=max(1, frames), steps=settings.steps or self.preset.steps,
                        videos=2 if Mode(mode) == Mode.AB else 1, guided=guidance > 1.0, width=width, height=height,
                        music_s=music_s, windows=len(windows), window_frames=len(windows[0]))
 
-    def estimate(self, settings: GenerationSettings, music_s: float) -> dict[str, float]:
-        """Estimated seconds of each stage of a generation from ``music_s`` seconds of music on this machine."""
+    def estimate(self, settings: GenerationSettings, music_s: float,
+                 photo_size: tuple[int, int] | None = None) -> dict[str, float]:
+        """Estimated seconds of each stage of a generation from ``music_s`` seconds of music on this machine (on
+        the canvas of a photo of ``photo_size``, when it is known)."""
         frames = max(1, round(music_s * settings.fps))
-        return self.timer.estimate(self.work(settings, frames, settings.mode, music_s))
+        canvas = self.canvas(settings, photo_size) if photo_size is not None else None
+        return self.timer.estimate(self.work(settings, frames, settings.mode, music_s, canvas))
 
     def calibrate(self) -> dict[str, float]:
         """Measure this machine's rates with the studio's own models on one window at the preset's size (a second
@@ -218,6 +227,22 @@ class DanceStudio:
         """Face-crop preview (offline models, cached by image content). Raises PhotoError / NoFaceError."""
         return self.preview_faces.analyse(photo)
 
+    @staticmethod
+    def photo_size(photo: PhotoSource) -> tuple[int, int]:
+        """(width, height) of the upright photo. Raises PhotoError."""
+        return load_photo(photo).size
+
+    def face_preview(self, photo: PhotoSource, settings: GenerationSettings = GenerationSettings()
+                     ) -> tuple[PIL.Image.Image, FaceResult, ReferenceCrop]:
+        """The photo as the video will frame it (the canvas's crop, padding included) with the faces boxed and the
+        aligned face crop beside it; the face and the crop. Raises PhotoError / NoFaceError."""
+        image = load_photo(photo)
+        face = self.analyse_face(image)
+        crop, _ = self.place(face, image, self.canvas(settings, image.size), settings.framing)
+        preview = draw_preview(crop.apply(image), face.faces, face.crop, self.preview_faces.config.preview_max_side,
+                               origin=crop.box[:2])
+        return preview, face, crop
+
     def analyse_music(self, path: str | os.PathLike, offset_s: float = 0.0, seconds: float | None = None
                       ) -> MusicAnalysis:
         """Beats, tempo and energy of a music segment (cached by file content and segment). When the segment is a
@@ -251,20 +276,45 @@ class DanceStudio:
                 self._music_cache[key] = cached
         return cached
 
-    def body_layout(self, face: FaceResult | None, image: PIL.Image.Image, size: tuple[int, int],
-                    framing: Framing = Framing.PHOTO) -> BodyLayout:
-        """Frame-0 body placed on the person in the photo: from DWPose keypoints when the detector is loaded and
-        sees enough of the body, else from the face box, else (no face) a whole body standing in the middle."""
+    def canvas(self, settings: GenerationSettings, photo_size: tuple[int, int]) -> tuple[int, int]:
+        """The generation (width, height): the settings' size, else the preset's canvas for the photo's shape
+        (portrait, square or landscape; :func:`~dancegen.pose.reference.photo_shape`)."""
+        if settings.id_tokens is not None and settings.id_tokens > self.num_id_tokens:
+            raise SettingsError(f"identity tokens must be between 1 and {self.num_id_tokens}, "
+                                f"got {settings.id_tokens}")
+        width, height = settings.size or self.preset.canvas(photo_shape(*photo_size))
+        return int(width), int(height)
+
+    def place(self, face: FaceResult | None, image: PIL.Image.Image, canvas: tuple[int, int],
+              framing: Framing = Framing.PHOTO) -> tuple[ReferenceCrop, BodyLayout]:
+        """The crop of the photo the canvas shows and the frame-0 body on the canvas, both from one body in the
+        photo: DWPose keypoints when the detector is loaded and sees enough of the body, else the face box and
+        standard proportions, else (no face) a whole body standing in the middle. The skeleton goes through the
+        crop exactly as the pixels do, so it lies on the person."""
         fit = FIT[Framing(framing)]
+        size = image.size
         if self.body_detector is not None:
             body = self.body_detector.detect(np.asarray(image))
             if body is not None and int((body.scores > 0.3).sum()) >= 8:
-                return body_from_keypoints(body.keypoints, body.scores, image.size, size, fit=fit)
+                seen = body_from_keypoints(body.keypoints, body.scores, size, size, fit="clip")  # photo px
+                crop = crop_around(seen.keypoints, seen.head_height, size, canvas)
+                return crop, body_from_keypoints(crop.to_reference(body.keypoints), body.scores, crop.size, canvas,
+                                                 fit=fit)
         if face is not None:
-            return body_from_face(face.largest.bbox, face.image_size, size, fit=fit)
-        w, h = image.size
-        side = min(w, h) / 9  # a face box of a person standing in the middle of the photo
-        return body_from_face((w / 2 - side / 2, h * 0.06, w / 2 + side / 2, h * 0.06 + side * 1.2), image.size, size)
+            box = face.largest.bbox
+        else:
+            w, h = size
+            side = min(w, h) / 9  # a face box of a person standing in the middle of the photo
+            box, fit = (w / 2 - side / 2, h * 0.06, w / 2 + side / 2, h * 0.06 + side * 1.2), "scale"
+        seen = body_from_face(box, size, size, fit="clip")  # photo px
+        crop = crop_around(seen.keypoints, seen.head_height, size, canvas)
+        return crop, body_from_face(crop.to_reference(box), crop.size, canvas, fit=fit)
+
+    def body_layout(self, face: FaceResult | None, image: PIL.Image.Image, size: tuple[int, int],
+                    framing: Framing = Framing.PHOTO) -> BodyLayout:
+        """Frame-0 body on a ``size`` canvas, placed on the person in the canvas's crop of the photo (see
+        :meth:`place`)."""
+        return self.place(face, image, size, framing)[1]
 
     def choreograph(self, music: MusicAnalysis, body: BodyLayout, fps: float, seed: int) -> np.ndarray:
         """Poses [T, 18, 2] on the canvas, T = round(duration * fps)."""
@@ -280,8 +330,8 @@ class DanceStudio:
     def skeleton_preview(self, photo: PhotoSource, music_path: str | os.PathLike,
                          settings: GenerationSettings = GenerationSettings()) -> Path:
         """The dance as a skeleton video with the music (no diffusion): quick feedback after an upload."""
-        size = self._size(settings)
         image = load_photo(photo)
+        size = self.canvas(settings, image.size)
         face = self._face_or_none(image, [])
         music = self.analyse_music(music_path, settings.music_offset_s, settings.seconds)
         poses = self.choreograph(music, self.body_layout(face, image, size, settings.framing), settings.fps,
@@ -290,13 +340,6 @@ class DanceStudio:
         return self.write_skeleton_video(poses, size, settings.fps, music, out_dir / "skeleton.mp4")
 
     # ---------------------------------------------------------------------------------------------- generate
-
-    def _size(self, settings: GenerationSettings) -> tuple[int, int]:
-        if settings.id_tokens is not None and settings.id_tokens > self.num_id_tokens:
-            raise SettingsError(f"identity tokens must be between 1 and {self.num_id_tokens}, "
-                                f"got {settings.id_tokens}")
-        width, height = settings.size or self.preset.size
-        return int(width), int(height)
 
     def _face_or_none(self, image: PIL.Image.Image, warnings: list[str]) -> FaceResult | None:
         try:
@@ -310,7 +353,6 @@ class DanceStudio:
     def prepare(self, photo: PhotoSource, music_path: str | os.PathLike,
                 settings: GenerationSettings = GenerationSettings()) -> Prepared:
         """Steps 1-3 of a generation: the face, the music and the dance, everything the diffusion needs."""
-        size = self._size(settings)
         warnings = list(self.warnings)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -323,6 +365,7 @@ class DanceStudio:
 
         # 1. Face: preview result (offline models) and the embedding for the face encoder
         image = load_photo(photo)
+        size = self.canvas(settings, image.size)
         face = self._face_or_none(image, warnings)
         mode, embedding = settings.mode, None
         if face is None:
@@ -338,12 +381,12 @@ class DanceStudio:
         warnings += list(music.notices)
         lap("music")
 
-        # 3. Choreography, aligned to the person in the photo
-        body = self.body_layout(face, image, size, settings.framing)
-        warnings += list(body.notices) + self._framing_notices(body)
+        # 3. The canvas's crop of the photo, and the choreography from the person in it
+        crop, body = self.place(face, image, size, settings.framing)
+        warnings += list(crop.notices()) + list(body.notices) + self._framing_notices(body)
         poses = self.choreograph(music, body, settings.fps, settings.seed)  # [T, 18, 2]
         lap("choreography")
-        return Prepared(settings=settings, image=image, face=face, embedding=embedding, mode=mode, music=music,
+        return Prepared(settings=settings, image=image, crop=crop, reference=crop.apply(image), face=face, embedding=embedding, mode=mode, music=music,
                         body=body, skeletons=SkeletonFrames(poses, *size), steps=settings.steps or self.preset.steps,
                         guidance=self.preset.guidance if settings.guidance is None else settings.guidance,
                         warnings=warnings, timings=timings)
@@ -362,7 +405,8 @@ class DanceStudio:
         # 1-3. Face, music, choreography
         job = self.prepare(photo, music_path, settings)
         timings = job.timings
-        work = self.work(settings, len(job.skeletons), job.mode, job.music.duration_s)
+        work = self.work(settings, len(job.skeletons), job.mode, job.music.duration_s,
+                         (job.skeletons.width, job.skeletons.height))
         estimate = self.timer.estimate(work)
 
         def report(stage: str, done: int, total: int, detail: str = "") -> None:
@@ -477,7 +521,7 @@ class DanceStudio:
             report("encoding", 0, 1)
         with self._pipe_lock, self._memory_limit(job):
             return self.pipe(
-                job.image, job.skeletons, job.embedding, alpha=settings.alpha, id_tokens=settings.id_tokens,
+                job.reference, job.skeletons, job.embedding, alpha=settings.alpha, id_tokens=settings.id_tokens,
                 mode=str(job.mode), num_inference_steps=steps, min_guidance_scale=job.guidance,
                 max_guidance_scale=job.guidance, tile_frames=self.preset.tile_frames,
                 tile_overlap=self.preset.tile_overlap, decode_chunk_size=self.preset.decode_chunk,
@@ -506,7 +550,8 @@ class DanceStudio:
             **self.describe(),
             "mode": str(job.mode), "framing": str(s.framing), "alpha": s.alpha, "id_tokens": output.id_tokens,
             "seed": s.seed, "fps": s.fps, "frames": frames, "seconds": round(frames / s.fps, 3),
-            "width": job.skeletons.width, "height": job.skeletons.height, "steps": job.steps,
+            "width": job.skeletons.width, "height": job.skeletons.height, "crop_box": list(job.crop.box),
+            "photo_size": list(job.image.size), "steps": job.steps,
             "guidance": job.guidance,
             "music": {"offset_s": music.offset_s, "duration_s": round(music.duration_s, 3),
                       "tempo_bpm": round(music.tempo_bpm, 2), "beats": int(len(music.beats_s))},

@@ -31,7 +31,8 @@ class Preset:
     face: FaceEncoderConfig  # face encoder sizes (num_tokens = identity tokens N at most)
     vae: dict  # AutoencoderKLTemporalDecoder config (must downsample by 8, like the pose net)
     clip: dict  # CLIPVisionConfig kwargs
-    size: tuple[int, int]  # default generation (width, height)
+    size: tuple[int, int]  # generation (width, height) for a near-square photo, and where no photo is known
+    portrait: tuple[int, int]  # generation (width, height) for a portrait photo; landscape photos get it turned
     steps: int  # default denoising steps
     guidance: float  # default classifier-free guidance (min = max)
     tile_frames: int  # frames per temporal window
@@ -41,6 +42,10 @@ class Preset:
     @property
     def num_id_tokens(self) -> int:
         return self.face.num_tokens
+
+    def canvas(self, shape: str) -> tuple[int, int]:
+        """Generation (width, height) for a photo of this shape: "portrait", "square" or "landscape"."""
+        return {"portrait": self.portrait, "square": self.size, "landscape": self.portrait[::-1]}[shape]
 
 
 _SVD_BLOCKS = dict(
@@ -62,7 +67,8 @@ PRESETS: dict[str, Preset] = {
                  block_out_channels=[128, 256, 512, 512], layers_per_block=2, latent_channels=4, sample_size=768),
         clip=dict(hidden_size=1280, intermediate_size=5120, num_attention_heads=16, num_hidden_layers=32,
                   patch_size=14, image_size=224, projection_dim=1024, hidden_act="gelu", layer_norm_eps=1e-5),
-        size=(512, 512), steps=25, guidance=3.0, tile_frames=16, tile_overlap=4, decode_chunk=4,
+        size=(512, 512), portrait=(576, 1024),  # StableAnimator's sizes (it was trained at 576 x 1024)
+        steps=25, guidance=3.0, tile_frames=16, tile_overlap=4, decode_chunk=4,
     ),
     PresetName.TINY: Preset(
         name=PresetName.TINY,
@@ -79,7 +85,8 @@ PRESETS: dict[str, Preset] = {
                  block_out_channels=[32, 32, 32, 32], layers_per_block=1, latent_channels=4, sample_size=64),
         clip=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, patch_size=8,
                   image_size=32, projection_dim=32, hidden_act="gelu", layer_norm_eps=1e-5),
-        size=(128, 128), steps=4, guidance=3.0, tile_frames=8, tile_overlap=2, decode_chunk=8,
+        size=(128, 128), portrait=(144, 256),  # a quarter of the real sizes: same aspects, multiples of 16
+        steps=4, guidance=3.0, tile_frames=8, tile_overlap=2, decode_chunk=8,
     ),
 }
 

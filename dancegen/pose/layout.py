@@ -2,12 +2,13 @@
 
 Coordinates
     Every pose is ``[18, 2]`` float (x right, y down) in pixels of the *generation canvas* (W x H), joints in the
-    OpenPose-18 order of :data:`dancegen.pose.topology.JOINTS`. The photo is mapped to the canvas by a **plain
-    resize** of the whole photo to W x H (no crop, no padding, aspect not kept): photo pixel (u, v) -> canvas
-    (u * W / w, v * H / h). The pipeline resizes the reference photo the same way (StableAnimator resizes the
-    reference to H x W too), so frame 0 of the skeleton lies on the person in the resized photo. When the photo's
-    aspect differs from the canvas's, the body is built in an isotropic "work" space (photo pixels times W / w) and
-    its y is stretched by ``BodyLayout.y_stretch`` at the end, so the dancer is squashed exactly like the photo.
+    OpenPose-18 order of :data:`dancegen.pose.topology.JOINTS`. The functions below take the face box or keypoints in
+    pixels of the *reference* (w x h) and map them by a plain resize of the whole reference to W x H: (u, v) ->
+    (u * W / w, v * H / h), as the pipeline resizes the reference for the VAE (StableAnimator resizes the reference
+    to H x W too), so frame 0 of the skeleton lies on the person. The studio's reference is the photo cropped to the
+    canvas's aspect (:mod:`.reference`), so the two scales agree to a pixel and nothing is stretched; for a reference
+    of another aspect the body is built in an isotropic "work" space (reference pixels times W / w) and its y is
+    stretched by ``BodyLayout.y_stretch`` at the end, exactly like the resized pixels.
 
 Layout
     :func:`body_from_face` (face box only: standard proportions, 7.5 head heights) and :func:`body_from_keypoints`
@@ -157,8 +158,9 @@ def body_from_face(face_bbox_xyxy: Sequence[float] | np.ndarray, image_size_wh: 
                    proportions: Proportions = DEFAULT_PROPORTIONS) -> BodyLayout:
     """A standing front-facing body whose head sits on the face box.
 
-    face_bbox_xyxy: (x0, y0, x1, y1) of the face in photo px (a face detector's box, forehead to chin).
-    image_size_wh: photo (width, height); canvas_size_wh: generation canvas (W, H).
+    face_bbox_xyxy: (x0, y0, x1, y1) of the face in reference px (a face detector's box, forehead to chin).
+    image_size_wh: reference (width, height), the photo or the studio's crop of it (:mod:`.reference`);
+    canvas_size_wh: generation canvas (W, H).
     fit: "scale" shrinks the body about the nose (and shifts it if it must) until every joint is inside the canvas
     (the head then no longer matches a face that is too big or too low for a whole body; a notice says so);
     "clip" keeps the photo's scale and lets joints fall outside the canvas (they are then not drawn).
@@ -188,7 +190,7 @@ def body_from_face(face_bbox_xyxy: Sequence[float] | np.ndarray, image_size_wh: 
 def body_from_keypoints(kps18: np.ndarray, conf: np.ndarray, image_size_wh: Pair, canvas_size_wh: Pair,
                         fit: str = "scale", min_conf: float = 0.3,
                         proportions: Proportions = DEFAULT_PROPORTIONS) -> BodyLayout:
-    """Layout from a detected OpenPose-18 body (photo px) with per-joint confidences [18].
+    """Layout from a detected OpenPose-18 body (reference px) with per-joint confidences [18].
 
     Joints with confidence <= ``min_conf`` (DWPose's drawing threshold) or not finite are filled from the standing
     proportions: the median ratio of detected to template bone lengths gives the size, and each missing joint is
