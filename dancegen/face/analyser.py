@@ -68,10 +68,16 @@ class FaceAnalyserConfig:
     max_pixels: int = DEFAULT_MAX_PIXELS
     # photos whose shorter side is below this are refused, px
     min_side: int = DEFAULT_MIN_SIDE
-    # photos whose longer side exceeds this are detected and aligned on a downscaled copy, px
+    # photos whose longer side exceeds this are detected on a downscaled copy (the face is still aligned and
+    # embedded from the original pixels), px
     max_detect_side: int = 2048
     # photos whose shorter side is below this are upscaled (Lanczos) before detection and alignment, px
     min_detect_side: int = 192
+    # when no face is found, detection is tried once more on the photo extended by this fraction of its longer side
+    # on every side (grey), so a face that fills the frame (a selfie, an ID photo) is seen whole; 0 turns it off
+    border_pad: float = 0.5
+    # grey level of that extension (0-255)
+    border_value: int = 127
     # longer side of the preview picture (the crop panel is added beside it), px
     preview_max_side: int = 1024
 
@@ -377,8 +383,33 @@ class FaceAnalyser:
         except NoFaceError:
             return None
 
+    def _find(self, model_input: np.ndarray, retry: bool) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Faces in the working copy: ([N, 5] boxes with scores, [N, 5, 2] landmarks, True when they were found
+        only on the copy extended at its borders). ``retry``: try the extension when the copy alone shows none."""
+        models = self._get_models()
+        boxes, kpss = models.detector.detect(model_input, max_num=0)  # [N, 5] (x1, y1, x2, y2, score), [N, 5, 2]
+        runs = 1
+        padded = False
+        pad = round(self.config.border_pad * max(model_input.shape[:2]))
+        if retry and pad > 0 and (boxes is None or len(boxes) == 0):
+            value = (self.config.border_value,) * 3
+            bigger = models.cv2.copyMakeBorder(model_input, pad, pad, pad, pad, models.cv2.BORDER_CONSTANT,
+                                               value=value)
+            boxes, kpss = models.detector.detect(bigger, max_num=0)
+            runs += 1
+            if boxes is not None and len(boxes) and kpss is not None:
+                boxes, kpss = boxes.copy(), kpss - pad  # back to the copy's pixels (may reach outside it)
+                boxes[:, :4] -= pad
+                padded = True
+        with self._lock:
+            self._detector_runs += runs
+        if boxes is None or len(boxes) == 0 or kpss is None:
+            raise NoFaceError()
+        return boxes, kpss, padded
+
     def _detect(self, image: Image.Image, want_notes: bool = True) -> _Detection:
-        """Detection on a working copy (downscaled if huge, upscaled if small), alignment and embedding."""
+        """Detection on a working copy (downscaled if huge, upscaled if small, extended at its borders when the face
+        fills it), then alignment and embedding from the original pixels (or the upscaled copy, which has more)."""
         cfg = self.config
         models = self._get_models()
         notes: list[str] = []
@@ -389,7 +420,8 @@ class FaceAnalyser:
             factor = cfg.max_detect_side / max(width, height)
             size = (max(1, round(width * factor)), max(1, round(height * factor)))
             work = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-            notes.append(f"large photo ({width}x{height}); faces were found on a {size[0]}x{size[1]} copy")
+            notes.append(f"large photo ({width}x{height}); faces were found on a {size[0]}x{size[1]} copy "
+                         "and the face used was taken from the original")
         elif min(width, height) < cfg.min_detect_side:
             factor = min(cfg.min_detect_side / min(width, height), cfg.max_detect_side / max(width, height))
             if factor > 1.0:
@@ -401,30 +433,35 @@ class FaceAnalyser:
         model_input = rgb if self.channel_order == "rgb" else models.cv2.cvtColor(rgb, models.cv2.COLOR_RGB2BGR)
         t_resize = time.perf_counter()
 
-        boxes, kpss = models.detector.detect(model_input, max_num=0)  # [N, 5] (x1, y1, x2, y2, score), [N, 5, 2]
-        with self._lock:
-            self._detector_runs += 1
+        boxes, kpss, padded = self._find(model_input, retry=want_notes)
+        if padded:
+            notes.append("the face fills the photo; it was found on a copy extended at the borders")
         t_det = time.perf_counter()
-        if boxes is None or len(boxes) == 0 or kpss is None:
-            raise NoFaceError()
         areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
         order = np.lexsort((-boxes[:, 4], -areas))  # largest area first, ties by score
         best = int(order[0])
 
+        scale = np.array([sx, sy], dtype=np.float64)
+        # ArcFace alignment as insightface's FaceAnalysis.get does it (and so StableAnimator): the landmarks in the
+        # original photo's pixels, warped there, unless the working copy is an upscaled one with more pixels. RGB
+        # in, then the channel order the recogniser wants (warping treats each channel alike, so that is the same
+        # crop as warping the reordered picture).
+        source, landmark = rgb, kpss[best]
+        if work.width < width:
+            source, landmark = _face_region(image, kpss[best] / scale)
         with warnings.catch_warnings():
             # insightface's norm_crop calls SimilarityTransform.estimate, deprecated in scikit-image 0.26
             warnings.simplefilter("ignore", FutureWarning)
-            crop = models.norm_crop(model_input, landmark=kpss[best], image_size=CROP_SIZE)  # [112, 112, 3]
+            crop_rgb = models.norm_crop(source, landmark=landmark, image_size=CROP_SIZE)  # [112, 112, 3] RGB
+        crop = crop_rgb if self.channel_order == "rgb" else np.ascontiguousarray(crop_rgb[:, :, ::-1])
         embedding = np.asarray(models.recognizer.get_feat(crop), dtype=np.float32).reshape(-1)  # [512]
         t_emb = time.perf_counter()
         if embedding.shape != (EMBEDDING_DIM,) or not np.all(np.isfinite(embedding)) or not np.any(embedding):
             raise RuntimeError("the face embedding came out invalid (not 512 finite, non-zero values)")
-        crop_rgb = crop if self.channel_order == "rgb" else crop[:, :, ::-1]
         crop_rgb = np.ascontiguousarray(crop_rgb, dtype=np.uint8)
         embedding.flags.writeable = False
         crop_rgb.flags.writeable = False
 
-        scale = np.array([sx, sy], dtype=np.float64)
         faces = []
         for i in order:
             x1, y1, x2, y2, score = (float(v) for v in boxes[i])
@@ -453,6 +490,18 @@ class FaceAnalyser:
             "align_embed": (t_emb - t_det) * 1000.0,
         }
         return _Detection(tuple(faces), embedding, crop_rgb, tuple(notes), timings)
+
+
+def _face_region(image: Image.Image, landmark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The part of a (large) photo that the aligned crop of these five landmarks [5, 2] (photo px) can sample, as
+    RGB uint8 [h, w, 3], and the landmarks in its pixels: warping it gives the crop of the whole photo without
+    copying all of the photo's pixels."""
+    centre = landmark.mean(axis=0)
+    reach = 4.0 * max(float(np.ptp(landmark, axis=0).max()), 1.0)  # the crop spans ~3 eye-to-mouth distances
+    x1, y1 = (max(0, int(np.floor(v - reach))) for v in centre)
+    x2 = min(image.width, int(np.ceil(centre[0] + reach)))
+    y2 = min(image.height, int(np.ceil(centre[1] + reach)))
+    return np.asarray(image.crop((x1, y1, x2, y2))), landmark - np.array([x1, y1], dtype=np.float64)
 
 
 def faces_note(count: int) -> str:

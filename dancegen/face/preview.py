@@ -27,10 +27,13 @@ def _label(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fill, 
     draw.text(xy, text, fill=fill, font=font)
 
 
-def draw_preview(image: Image.Image, faces: Sequence, crop: np.ndarray, max_side: int) -> Image.Image:
+def draw_preview(image: Image.Image, faces: Sequence, crop: np.ndarray, max_side: int,
+                 origin: tuple[float, float] = (0.0, 0.0)) -> Image.Image:
     """The photo (at most max_side px) with all boxes of ``faces`` (DetectedFace, the used one first) and the aligned
-    crop [112, 112, 3] uint8 RGB beside it."""
+    crop [112, 112, 3] uint8 RGB beside it. ``image`` may be a part of the photo whose top-left is the photo's pixel
+    ``origin`` (the faces stay in the photo's pixels)."""
     scale = min(1.0, max_side / max(image.size))
+    ox, oy = origin
     shown = image if scale == 1.0 else image.resize(
         (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.LANCZOS
     )
@@ -39,19 +42,20 @@ def draw_preview(image: Image.Image, faces: Sequence, crop: np.ndarray, max_side
     line = max(2, round(max(shown.size) / 300))
     font = _font(max(12, round(max(shown.size) / 45)))
     for face in reversed(faces):  # the used face last, so it is drawn on top
-        box = [v * scale for v in face.bbox]
+        box = [(v - o) * scale for v, o in zip(face.bbox, (ox, oy, ox, oy))]
         used = face is faces[0]
         draw.rectangle(box, outline=_GREEN if used else _ORANGE, width=line + (1 if used else 0))
         if used:
             r = max(1.5, line * 0.8)
             for x, y in face.landmarks:
-                draw.ellipse((x * scale - r, y * scale - r, x * scale + r, y * scale + r), fill=_GREEN)
+                x, y = (x - ox) * scale, (y - oy) * scale
+                draw.ellipse((x - r, y - r, x + r, y + r), fill=_GREEN)
     top = faces[0]
-    x1, y1 = top.bbox[0] * scale, top.bbox[1] * scale
+    x1, y1 = (top.bbox[0] - ox) * scale, (top.bbox[1] - oy) * scale
     text = f"used: largest face, score {top.score:.2f}"
     text_h = draw.textbbox((0, 0), text, font=font)[3]
     above = y1 - text_h - 6
-    label_y = above if above > 2 else top.bbox[3] * scale + 4  # below the box when there is no room above
+    label_y = above if above > 2 else (top.bbox[3] - oy) * scale + 4  # below the box when there is no room above
     _label(draw, (max(2.0, x1), label_y), text, _GREEN, font)
 
     panel = max(CROP_SIZE, min(2 * CROP_SIZE, shown.height - 40))

@@ -1,8 +1,11 @@
 """Photo input: a path, bytes, PIL image or numpy array -> an upright 8-bit RGB picture, or one clear refusal.
 
-EXIF orientation is applied; transparency is composited on white; grayscale, CMYK, 16-bit and floating-point
-pictures are converted (one conversion routine for images and arrays). Empty, damaged, non-image, SVG, animated,
-too small and too large inputs raise :class:`~dancegen.errors.PhotoError` with one line a person understands.
+JPEG, PNG, WebP, GIF, BMP, TIFF and AVIF (Pillow's own readers) and HEIC / HEIF (pillow-heif, registered with Pillow
+the first time such a file is decoded, not at import) are read. EXIF orientation is applied (libheif applies a HEIF
+file's own rotation itself); transparency is composited on white; grayscale, CMYK, 16-bit and floating-point
+pictures are converted (one conversion routine for images and arrays); of an animated GIF, WebP or PNG, or a HEIF
+file holding several pictures, the first is used, with a note. Empty, damaged, non-image, SVG, too small and too
+large inputs raise :class:`~dancegen.errors.PhotoError` with one line a person understands.
 """
 
 from __future__ import annotations
@@ -45,12 +48,27 @@ def _is_textlike(data: bytes) -> bool:
     return printable >= 0.95 * max(len(text), 1)
 
 
+def _is_iso_media(data: bytes) -> bool:
+    """True when the bytes start with an ISO base media 'ftyp' box: HEIC / HEIF, AVIF (and MP4, MOV)."""
+    return data[4:8] == b"ftyp"
+
+
 def _has_image_signature(data: bytes) -> bool:
-    """True when the bytes start like a JPEG, PNG, GIF, WebP, BMP or TIFF file."""
+    """True when the bytes start like a JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC / HEIF or AVIF file."""
     return (
         data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*"))
         or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+        or (_is_iso_media(data) and data[8:12] in (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1",
+                                                  b"msf1", b"avif", b"avis"))
     )
+
+
+def use_heif() -> None:
+    """Let Pillow open HEIC / HEIF files (pillow-heif's opener); idempotent: registers it only while Pillow lacks it."""
+    if "HEIF" not in Image.OPEN:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
 
 
 def _looks_like_svg(data: bytes) -> bool:
@@ -155,10 +173,13 @@ def finish_image(im: Image.Image, max_pixels: int = DEFAULT_MAX_PIXELS, min_side
     notes: list[str] = []
     try:
         frames = int(getattr(im, "n_frames", 1) or 1)
+        if frames > 1:
+            im.seek(0)
     except Exception:  # Pillow raises many types while scanning a broken animation
         raise PhotoError("could not decode the photo; the file is corrupt or truncated") from None
     if frames > 1:
-        raise PhotoError(f"the image is animated or has {frames} frames; use a single still photo")
+        what = "holds" if im.format == "HEIF" else "is animated, with"
+        notes.append(f"the image {what} {frames} pictures; the first is used")
     _check_size(im.width, im.height, max_pixels, 1)
     try:
         im.load()
@@ -188,6 +209,8 @@ def decode_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: in
         raise PhotoError("the photo file is empty")
     if _looks_like_svg(data):
         raise PhotoError("SVG (vector) images are not supported; export the photo as JPEG or PNG")
+    if _is_iso_media(data):
+        use_heif()
     try:
         with warnings.catch_warnings():
             # Our own pixel limit applies; Pillow's warning about 89+ MP images would only be noise.
@@ -202,7 +225,7 @@ def decode_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: in
             raise PhotoError("could not decode the photo; the file is corrupt or truncated") from None
         if _is_textlike(data):
             raise PhotoError("the file is not an image (it looks like text); upload a JPEG or PNG photo") from None
-        raise PhotoError("the file is not a recognised image format; upload a JPEG, PNG or WebP photo") from None
+        raise PhotoError("the file is not a recognised image format; upload a JPEG, PNG, HEIC or WebP photo") from None
     except Exception:
         raise PhotoError("could not decode the photo; the file is corrupt or truncated") from None
     return finish_image(im, max_pixels, min_side)

@@ -149,13 +149,6 @@ def test_group_photo_uses_the_largest_face(analyser, astro_ref, camera_ref):
     assert np.mean(top_edge[:, 1] - np.maximum(top_edge[:, 0], top_edge[:, 2])) > 80  # green line
 
 
-def _animated(fmt: str) -> bytes:
-    frames = [Image.new("RGB", (96, 96), c) for c in ((200, 30, 30), (30, 30, 200))]
-    buf = io.BytesIO()
-    frames[0].save(buf, fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
-    return buf.getvalue()
-
-
 BAD_INPUTS = {
     "empty": (lambda a: b"", "empty"),
     "text": (lambda a: b"hello, this is not a photo\n" * 20, "not an image"),
@@ -167,8 +160,6 @@ BAD_INPUTS = {
     "truncated_jpeg": (lambda a: jpeg_bytes(a)[:6000], "corrupt or truncated"),
     "garbage_png": (lambda a: b"\x89PNG\r\n\x1a\n" + os.urandom(3000), "corrupt or truncated"),
     "binary_noise": (lambda a: bytes(range(256)) * 40, "not a recognised image format"),
-    "animated_gif": (lambda a: _animated("GIF"), "animated"),
-    "animated_png": (lambda a: _animated("PNG"), "animated"),
     "tiny": (lambda a: png_bytes(a.resize((40, 40))), "too small"),
     "huge_header": (lambda a: png_header_only(12000, 12000), "too large"),
     "pillow_bomb": (lambda a: png_header_only(20000, 20000), "too large"),
@@ -334,16 +325,16 @@ def test_cache_hits_never_rerun_the_detector(astronaut, tmp_path):
     for _ in range(2):
         with pytest.raises(NoFaceError):
             a.analyse(blank)
-    assert a.cache_info().detector_runs == 2
+    assert a.cache_info().detector_runs == 3  # the blank was tried as it is and with its borders extended, once
     # LRU: a third picture evicts the least recently used (the astronaut, last touched before the blank)
     a.analyse(astronaut.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
-    assert a.cache_info().detector_runs == 3 and a.cache_info().size == 2
+    assert a.cache_info().detector_runs == 4 and a.cache_info().size == 2
     a.analyse(path)
-    assert a.cache_info().detector_runs == 4
+    assert a.cache_info().detector_runs == 5
     # the cache belongs to the instance: another analyser runs its own detection
     b = FaceAnalyser()
     b.analyse(path)
-    assert b.cache_info().detector_runs == 1 and a.cache_info().detector_runs == 4
+    assert b.cache_info().detector_runs == 1 and a.cache_info().detector_runs == 5
     a.clear_cache()
     assert a.cache_info().size == 0
 

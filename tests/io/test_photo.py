@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, features
 
 from dancegen.errors import PhotoError
-from dancegen.io.photo import load_photo
+from dancegen.io.photo import load_photo, read_photo
 
 
 def png_bytes(image: Image.Image, **kw) -> bytes:
@@ -25,13 +25,17 @@ def _animated(fmt: str) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.skipif(not features.check("webp"), reason="Pillow built without WebP")
-def test_animated_webp_refused():
-    data = _animated("WEBP")
+@pytest.mark.parametrize("fmt", ["WEBP", "PNG", "GIF"])
+def test_an_animated_image_gives_its_first_frame_with_a_note(fmt):
+    if fmt == "WEBP" and not features.check("webp"):
+        pytest.skip("Pillow built without WebP")
+    data = _animated(fmt)
     with Image.open(io.BytesIO(data)) as im:
         assert im.n_frames == 2
-    with pytest.raises(PhotoError, match="animated"):
-        load_photo(data)
+    photo = read_photo(data)
+    assert photo.image.size == (96, 96) and photo.image.mode == "RGB"
+    assert np.abs(np.asarray(photo.image, dtype=int) - (200, 30, 30)).max() <= 8  # the red frame, not the blue one
+    assert "the image is animated, with 2 pictures; the first is used" in photo.notes
 
 
 def test_conversion_notes_and_white_background(astronaut):
