@@ -223,10 +223,12 @@ class DanceApp:
 
     def _settings(self, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None, guidance=None,
                   fps=8.0, width=None, height=None, framing=None) -> GenerationSettings:
-        """Control values -> GenerationSettings (SettingsError for a value that is not a number or out of range)."""
+        """Control values -> GenerationSettings (SettingsError for a value that is not a number or out of range).
+        Width and height both empty: the canvas follows the photo's shape."""
         defaults = GenerationSettings()
-        preset = self.studio.preset
-        size = (_integer(width, T.WIDTH_LABEL, preset.size[0]), _integer(height, T.HEIGHT_LABEL, preset.size[1]))
+        size = (_integer(width, T.WIDTH_LABEL), _integer(height, T.HEIGHT_LABEL))
+        if (size[0] is None) != (size[1] is None):
+            raise SettingsError(T.SIZE_BOTH)
         return GenerationSettings(
             alpha=_number(alpha, T.ALPHA_LABEL, defaults.alpha),
             id_tokens=_integer(id_tokens, T.TOKENS_LABEL),
@@ -234,7 +236,7 @@ class DanceApp:
             steps=_integer(steps, T.STEPS_LABEL),
             guidance=_number(guidance, T.GUIDANCE_LABEL),
             fps=_number(fps, T.FPS_LABEL, defaults.fps),
-            size=size,
+            size=None if size[0] is None else size,
             music_offset_s=_number(offset, T.OFFSET_LABEL, 0.0),
             seconds=_number(length, T.LENGTH_LABEL, self.default_seconds()),
             framing=defaults.framing if framing in (None, "") else str(framing),
@@ -242,23 +244,26 @@ class DanceApp:
 
     # ---- previews
 
-    def face_preview(self, photo):
-        """Photo -> (preview image with the used face boxed, message). No face: no image and the reason."""
+    def face_preview(self, photo, width=None, height=None):
+        """Photo (and the size, when one is chosen) -> (the photo as the video frames it, with the used face boxed
+        and its aligned crop beside it; message). No face: no image and the reason."""
         source = upload_source(photo)
         if source is None:
             return None, T.FACE_HINT
         with _reported("face preview"):
+            settings = self._settings(width=width, height=height)
             try:
-                face = self.studio.analyse_face(source)
+                preview, face, crop = self.studio.face_preview(source, settings)
             except NoFaceError as exc:
                 return None, T.NO_FACE.format(message=_sentence(exc))
-        return face.preview, T.FACE_NOTES.format(notes=" · ".join(_capital(n) for n in face.notes))
+        notes = " · ".join(_capital(n) for n in (*face.notes, *crop.notices()))
+        return preview, T.FACE_NOTES.format(notes=notes, width=crop.canvas[0], height=crop.canvas[1])
 
-    def face_preview_page(self, photo):
+    def face_preview_page(self, photo, width=None, height=None):
         """The page's face preview: like :meth:`face_preview`, with an unusable photo's reason shown beside it."""
         try:
             with _reported("face preview"):
-                return self.face_preview(photo)
+                return self.face_preview(photo, width, height)
         except gr.Error as exc:
             return None, T.NO_FACE.format(message=exc.message)
 
@@ -315,7 +320,7 @@ class DanceApp:
         seconds = settings.seconds if settings.seconds is not None else self.max_music_s
         frames = max(1, round(min(seconds, self.max_music_s) * settings.fps))
         steps = settings.steps or self.studio.preset.steps
-        width, height = settings.size or self.studio.preset.size
+        width, height = settings.size or self.studio.preset.portrait  # the photo's canvas, at most this large
         scale = width * height / (512 * 512)
         cfg = self.config
         estimate = cfg.gpu_s_base + frames * steps * scale * cfg.gpu_s_per_frame_step + frames * cfg.gpu_s_per_frame
@@ -443,12 +448,18 @@ class DanceApp:
 
     # ---- time estimate
 
-    def estimate(self, music, offset=0.0, length=None, fps=8.0, steps=None, width=None, height=None) -> str:
-        """How long Generate will take with these settings, from this machine's measured rates."""
+    def estimate(self, music, offset=0.0, length=None, fps=8.0, steps=None, width=None, height=None,
+                 photo=None) -> str:
+        """How long Generate will take with these settings (and this photo's canvas), from this machine's measured
+        rates."""
         try:
             settings = self._settings(offset, length, 1.0, None, None, steps, None, fps, width, height, None)
         except UserError:
             return ""
+        photo_size = None
+        if upload_source(photo) is not None:
+            with contextlib.suppress(UserError):
+                photo_size = self.studio.photo_size(upload_source(photo))
         seconds = settings.seconds or self.default_seconds()
         path = upload_source(music)
         if isinstance(path, str):  # the music may end before the chosen length
@@ -457,7 +468,7 @@ class DanceApp:
             except UserError:
                 return ""
         frames = max(1, round(seconds * settings.fps))
-        total = sum(self.studio.estimate(settings, seconds).values())
+        total = sum(self.studio.estimate(settings, seconds, photo_size).values())
         return T.ESTIMATE.format(time=_clock(total), frames=frames, steps=settings.steps or self.studio.preset.steps,
                                  measured=T.ESTIMATE_MEASURED if self.studio.timer.runs else T.ESTIMATE_CALIBRATED)
 

@@ -86,11 +86,12 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
                     steps = gr.Slider(**_range("steps"), value=preset.steps, label=T.STEPS_LABEL, elem_id="steps")
                     guidance = gr.Slider(**_range("guidance"), value=preset.guidance, label=T.GUIDANCE_LABEL)
                     fps = gr.Slider(**_range("fps"), value=defaults.fps, label=T.FPS_LABEL, elem_id="fps")
-                    with gr.Row():
-                        width = gr.Slider(**_range("size"), value=preset.size[0], label=T.WIDTH_LABEL,
-                                          info=T.SIZE_INFO, min_width=120)
-                        height = gr.Slider(**_range("size"), value=preset.size[1], label=T.HEIGHT_LABEL,
-                                           info=T.SIZE_INFO, min_width=120)
+                    with gr.Row():  # empty: the canvas follows the photo's shape
+                        width = gr.Number(None, **_range("size"), precision=0, label=T.WIDTH_LABEL,
+                                          placeholder=T.SIZE_AUTO, info=T.SIZE_INFO, min_width=120, elem_id="width")
+                        height = gr.Number(None, **_range("size"), precision=0, label=T.HEIGHT_LABEL,
+                                           placeholder=T.SIZE_AUTO, info=T.SIZE_INFO, min_width=120,
+                                           elem_id="height")
                 with gr.Row(elem_id="generate-row"):
                     generate = gr.Button(T.GENERATE_BUTTON, variant="primary", elem_id="generate")
                     stop = gr.Button(T.STOP_BUTTON, variant="stop", interactive=False, elem_id="stop")
@@ -128,12 +129,13 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
         generate_inputs = [photo, music, offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height,
                            framing]
         results = [baseline, identity, download, similarity_plot, similarity_text, notes]
-        estimate_inputs = [music, offset, length, fps, steps, width, height]
+        estimate_inputs = [music, offset, length, fps, steps, width, height, photo]
+        face_inputs, face_outputs = [photo, width, height], [face_image, face_text]
         private = dict(api_visibility="private", preprocess=False)
 
         with gr.Row(visible=False):  # the API's endpoints (public endpoints first: they keep their names)
             api = {name: gr.Button(visible=False) for name in ("face", "music", "skeleton", "generate", "stop")}
-        api["face"].click(app.face_preview, [photo], [face_image, face_text], api_name="face_preview",
+        api["face"].click(app.face_preview, face_inputs, face_outputs, api_name="face_preview",
                           preprocess=False, **preview)
         api["music"].click(app.music_summary, music_inputs, music_outputs, api_name="music_summary",
                            preprocess=False, **preview)
@@ -151,19 +153,24 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
         music_event.then(app.idle_status, None, status, queue=False, **private)
         music_event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
         then_estimate(music_event)
-        photo_event = photo.change(app.face_preview_page, [photo], [face_image, face_text],
-                                   trigger_mode="always_last", **preview, **private)
+        photo_event = photo.change(app.face_preview_page, face_inputs, face_outputs, trigger_mode="always_last",
+                                   **preview, **private)
         photo_event.then(app.idle_status, None, status, queue=False, **private)
         photo_event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
+        then_estimate(photo_event)
         for trigger in (offset.submit, offset.blur, length.release):
             event = trigger(app.music_summary_page, music_inputs, music_outputs, trigger_mode="always_last",
                             **preview, **private)
             event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
             then_estimate(event)
-        for trigger in (seed.submit, seed.blur, fps.release, width.release, height.release, framing.input):
+        for trigger in (seed.submit, seed.blur, fps.release, width.submit, width.blur, height.submit, height.blur,
+                        framing.input):
             event = trigger(app.skeleton_preview, skeleton_inputs, skeleton_outputs, trigger_mode="always_last",
                             **preview, **private)
             then_estimate(event)
+        for trigger in (width.submit, width.blur, height.submit, height.blur):  # the frame follows the size
+            trigger(app.face_preview_page, face_inputs, face_outputs, trigger_mode="always_last", **preview,
+                    **private)
         then_estimate(steps.release(app.idle_status, None, status, queue=False, **private))
         demo.load(app.estimate, estimate_inputs, estimate_text, queue=False, **private)
 
