@@ -96,14 +96,21 @@ def test_the_app_controls_use_the_ranges_and_defaults_of_the_settings(tmp_path):
     sliders = {b.label: b for b in demo.blocks.values() if isinstance(b, gr.Slider)}
     defaults = GenerationSettings()
     for name, label in (("alpha", T.ALPHA_LABEL), ("fps", T.FPS_LABEL), ("steps", T.STEPS_LABEL),
-                        ("guidance", T.GUIDANCE_LABEL), ("size", T.WIDTH_LABEL), ("size", T.HEIGHT_LABEL)):
+                        ("guidance", T.GUIDANCE_LABEL)):
         s = spec(GenerationSettings, name)
         assert (sliders[label].minimum, sliders[label].maximum, sliders[label].step) == (s.low, s.high, s.step), name
     assert sliders[T.ALPHA_LABEL].value == defaults.alpha and sliders[T.FPS_LABEL].value == defaults.fps
-    # a request with no values set is the default request (with the preset's size and the app's preselected length)
+    # the size menus: "auto" (the photo's shape, the default), then every size the setting allows
+    s = spec(GenerationSettings, "size")
+    menus = {b.label: b for b in demo.blocks.values() if isinstance(b, gr.Dropdown)}
+    for label in (T.WIDTH_LABEL, T.HEIGHT_LABEL):
+        values = [value for _, value in menus[label].choices]
+        assert menus[label].value == values[0] == "auto"
+        assert [int(v) for v in values[1:]] == list(range(int(s.low), int(s.high) + 1, int(s.step)))
+    # a request with no values set is the default request (the photo's shape and the app's preselected length)
     app = DanceApp(studio, ServeConfig())
-    expected = dataclasses.replace(defaults, size=studio.preset.size, seconds=app.default_seconds())
-    assert app.settings() == expected
+    expected = dataclasses.replace(defaults, seconds=app.default_seconds())
+    assert app.settings() == expected == app.settings(width="auto", height="auto")
 
 
 def test_a_dataclass_field_without_a_flag_is_not_on_the_command_line():

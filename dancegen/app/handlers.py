@@ -40,6 +40,7 @@ from .plots import music_plot_table, similarity_view
 logger = logging.getLogger(__name__)
 
 MIN_MUSIC_S = 2.0  # the music stage refuses shorter segments
+AUTO = "auto"  # a width or height that follows the photo's shape (as does None or "")
 
 
 def _no_results() -> tuple:
@@ -224,9 +225,10 @@ class DanceApp:
     def _settings(self, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None, guidance=None,
                   fps=8.0, width=None, height=None, framing=None) -> GenerationSettings:
         """Control values -> GenerationSettings (SettingsError for a value that is not a number or out of range).
-        Width and height both empty: the canvas follows the photo's shape."""
+        Width and height both "auto" (or None): the canvas follows the photo's shape."""
         defaults = GenerationSettings()
-        size = (_integer(width, T.WIDTH_LABEL), _integer(height, T.HEIGHT_LABEL))
+        size = tuple(None if value == AUTO else _integer(value, label)
+                     for value, label in ((width, T.WIDTH_LABEL), (height, T.HEIGHT_LABEL)))
         if (size[0] is None) != (size[1] is None):
             raise SettingsError(T.SIZE_BOTH)
         return GenerationSettings(

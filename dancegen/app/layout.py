@@ -9,7 +9,7 @@ import gradio as gr
 from ..config import GenerationSettings, ServeConfig, spec
 from ..studio import DanceStudio
 from . import text as T
-from .handlers import DanceApp
+from .handlers import AUTO, DanceApp
 from .plots import MUSIC_COLORS, SIMILARITY_COLORS
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "assets"  # the repository's example photo and music
@@ -28,6 +28,13 @@ def _range(name: str) -> dict:
     """Slider bounds of a generation setting: the same range its check allows (and its step)."""
     s = spec(GenerationSettings, name)
     return dict(minimum=s.low, maximum=s.high, step=s.step)
+
+
+def _sizes() -> list[tuple[str, str]]:
+    """Choices of the width and height menus: the photo's shape ("auto"), then every size the setting allows."""
+    s = spec(GenerationSettings, "size")
+    sizes = range(int(s.low), int(s.high) + 1, int(s.step))
+    return [(T.SIZE_AUTO, AUTO)] + [(str(v), str(v)) for v in sizes]
 
 
 def _examples_dir(config: ServeConfig) -> Path:
@@ -86,12 +93,11 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
                     steps = gr.Slider(**_range("steps"), value=preset.steps, label=T.STEPS_LABEL, elem_id="steps")
                     guidance = gr.Slider(**_range("guidance"), value=preset.guidance, label=T.GUIDANCE_LABEL)
                     fps = gr.Slider(**_range("fps"), value=defaults.fps, label=T.FPS_LABEL, elem_id="fps")
-                    with gr.Row():  # empty: the canvas follows the photo's shape
-                        width = gr.Number(None, **_range("size"), precision=0, label=T.WIDTH_LABEL,
-                                          placeholder=T.SIZE_AUTO, info=T.SIZE_INFO, min_width=120, elem_id="width")
-                        height = gr.Number(None, **_range("size"), precision=0, label=T.HEIGHT_LABEL,
-                                           placeholder=T.SIZE_AUTO, info=T.SIZE_INFO, min_width=120,
-                                           elem_id="height")
+                    with gr.Row():  # "auto": the canvas follows the photo's shape
+                        width = gr.Dropdown(_sizes(), value=AUTO, label=T.WIDTH_LABEL, info=T.SIZE_INFO,
+                                            min_width=120, elem_id="width")
+                        height = gr.Dropdown(_sizes(), value=AUTO, label=T.HEIGHT_LABEL, info=T.SIZE_INFO,
+                                             min_width=120, elem_id="height")
                 with gr.Row(elem_id="generate-row"):
                     generate = gr.Button(T.GENERATE_BUTTON, variant="primary", elem_id="generate")
                     stop = gr.Button(T.STOP_BUTTON, variant="stop", interactive=False, elem_id="stop")
@@ -163,12 +169,11 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
                             **preview, **private)
             event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
             then_estimate(event)
-        for trigger in (seed.submit, seed.blur, fps.release, width.submit, width.blur, height.submit, height.blur,
-                        framing.input):
+        for trigger in (seed.submit, seed.blur, fps.release, width.input, height.input, framing.input):
             event = trigger(app.skeleton_preview, skeleton_inputs, skeleton_outputs, trigger_mode="always_last",
                             **preview, **private)
             then_estimate(event)
-        for trigger in (width.submit, width.blur, height.submit, height.blur):  # the frame follows the size
+        for trigger in (width.input, height.input):  # the preview's frame follows the size
             trigger(app.face_preview_page, face_inputs, face_outputs, trigger_mode="always_last", **preview,
                     **private)
         then_estimate(steps.release(app.idle_status, None, status, queue=False, **private))

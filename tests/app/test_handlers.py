@@ -78,6 +78,7 @@ def test_face_preview_shows_the_frame_the_video_will_use(app, tmp_path):
     PIL.Image.open(ASTRONAUT).convert("RGB").crop((34, 0, 418, 512)).save(portrait)  # 3:4
     image, text = app.face_preview(str(portrait))
     assert "144x256" in text  # the tiny preset's portrait canvas
+    assert app.face_preview(str(portrait), "auto", "auto")[1] == text  # the page's menus: auto, the same
     assert image.size == (288 + 224 + 24, 512)  # the 9:16 part of the photo, then the aligned crop's panel
     image, text = app.face_preview(str(portrait), 128, 128)  # a size of one's own: a square part of the photo
     assert "128x128" in text and image.size == (384 + 224 + 24, 384)
