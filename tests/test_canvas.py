@@ -135,3 +135,29 @@ def test_a_face_that_fills_the_photo_gives_a_close_up_on_a_padded_reference(stud
     fx1, fy1, fx2, fy2 = (np.asarray(job.face.largest.bbox) - [0, by1, 0, by1]) * 144 / 248
     assert fx1 <= nose[0] <= fx2 and fy1 <= nose[1] <= fy2  # a close-up: the skeleton's head is the face
     assert not job.body.joints_in_frame().all()
+
+
+def test_detected_body_keypoints_go_through_the_same_crop(tmp_path, photos, drum_music):
+    """The real path's DWPose keypoints (its weights are not here, so a stand-in returns a known body): the crop is
+    made around them and each detected joint lands on the canvas exactly where its pixel does."""
+    from dancegen.pose.detect import BodyKeypoints
+    from dancegen.pose.layout import body_from_face
+
+    studio = DanceStudio(StudioConfig(preset="tiny", output_root=str(tmp_path), progress_bar=False))
+    standing = body_from_face((170, 60, 250, 170), (384, 512), (384, 512), fit="clip").keypoints  # photo px
+    scores = np.full(18, 0.9)
+    scores[[J["RAnkle"], J["LAnkle"]]] = 0.0  # below the photo: not detected, filled from proportions
+
+    class StandInDWPose:
+        def detect(self, image: np.ndarray) -> BodyKeypoints:
+            assert image.shape == (512, 384, 3)  # the upright photo
+            return BodyKeypoints(keypoints=standing.copy(), scores=scores.copy(), box=np.array([0, 0, 384, 512.0]))
+
+    studio.body_detector = StandInDWPose()
+    job = studio.prepare(photos["portrait"], drum_music, GenerationSettings(**FAST))
+    assert job.body.source == "keypoints"
+    x1, y1, x2, y2 = job.crop.box
+    assert (y1, y2) == (0, 512) and abs((x1 + x2) / 2 - standing[J["Neck"], 0]) <= 1  # centred on the neck
+    scale = np.array([144 / (x2 - x1), 256 / (y2 - y1)])
+    seen = scores > 0.3
+    np.testing.assert_allclose(job.body.keypoints[seen], ((standing - [x1, y1]) * scale)[seen], atol=1e-6)
