@@ -3,8 +3,8 @@
 :class:`DanceStudio` loads everything once (models, face analysers, choreographer) and then, per request, runs the
 stages in order; it holds no logic of its own beyond calling them:
 
-    photo -> face (largest face, crop, embedding) ─> the canvas's crop of the photo ───────┐
-    music -> beats ─> choreography (poses, on that crop) ─> skeleton frames ─> pipeline (baseline + identity) ─> mp4s
+    photo -> face (largest face, crop, embedding) ─> the canvas's crop of the photo ──────────────┐
+    music -> beats ─> choreography (poses on that crop) ─> skeletons ─> pipeline (baseline + identity) ─> mp4s
 
 The app (:mod:`dancegen.app`) and the command line (:mod:`dancegen.cli`) only talk to this class.
 """
@@ -386,8 +386,9 @@ class DanceStudio:
         warnings += list(crop.notices()) + list(body.notices) + self._framing_notices(body)
         poses = self.choreograph(music, body, settings.fps, settings.seed)  # [T, 18, 2]
         lap("choreography")
-        return Prepared(settings=settings, image=image, crop=crop, reference=crop.apply(image), face=face, embedding=embedding, mode=mode, music=music,
-                        body=body, skeletons=SkeletonFrames(poses, *size), steps=settings.steps or self.preset.steps,
+        return Prepared(settings=settings, image=image, crop=crop, reference=crop.apply(image), face=face,
+                        embedding=embedding, mode=mode, music=music, body=body,
+                        skeletons=SkeletonFrames(poses, *size), steps=settings.steps or self.preset.steps,
                         guidance=self.preset.guidance if settings.guidance is None else settings.guidance,
                         warnings=warnings, timings=timings)
 

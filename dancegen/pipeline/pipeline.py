@@ -128,7 +128,8 @@ class DancePipeline(DiffusionPipeline):
 
     def encode_reference_latent(self, image: PIL.Image.Image, width: int, height: int, noise_aug: float,
                                 generator: torch.Generator | None, device, dtype) -> torch.Tensor:
-        """Reference resized to the canvas, noise-augmented, VAE mode (unscaled, as SVD). [1, 4, h, w]
+        """Reference (already of the canvas's aspect) resized to the canvas, noise-augmented, VAE mode (unscaled, as
+        SVD). [1, 4, h, w]
 
         A half-precision VAE with ``force_upcast`` encodes in float32, as diffusers' SVD pipeline (and so
         StableAnimator) does, but through a float32 copy of the encoder weights for this one call: the shared model
@@ -213,7 +214,9 @@ class DancePipeline(DiffusionPipeline):
     ) -> DancePipelineOutput:
         """Generate the dance.
 
-        reference: RGB PIL image (any size; resized to the skeleton canvas for the VAE latent).
+        reference: RGB PIL image of the skeleton canvas's aspect (any size: CLIP sees it whole, the VAE resized to the
+            canvas, so another aspect would be stretched; the studio crops the photo to it, see
+            :mod:`dancegen.pose.reference`).
         pose_frames: T skeleton frames, each [H, W, 3] uint8 RGB (a sequence; indexed lazily per window).
         face_embedding: [512] raw face embedding, or None to generate without the identity branch (baseline only).
         alpha: identity weight of the identity sample; id_tokens: N identity tokens (1..num tokens; default all).
