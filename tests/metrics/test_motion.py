@@ -104,3 +104,15 @@ def test_beat_alignment_of_poses_redetected_in_the_frames():
     blind = RedetectedMotion(SquareFinder(), len(frames))
     blind.add(0, np.zeros_like(frames))
     assert blind.body_rate() == 0.0 and blind.beat_alignment(30.0, beats) is None
+
+    # the same through the report of a generation's metrics: a number, and no "needs DWPose" note
+    from dancegen.metrics.report import NO_POSE_MODEL, GenerationMetrics
+
+    metrics = GenerationMetrics(["identity"], len(frames), 30.0, (160, 64), beats, truth, [],
+                                body_detector=SquareFinder())
+    metrics.add(0, {"identity": frames}, np.zeros_like(frames))
+    report = metrics.report()
+    row = report["videos"]["identity"]
+    assert row["beat_alignment_generated"] == pytest.approx(gappy.beat_alignment(30.0, beats), abs=1e-4)
+    assert row["body_rate"] == pytest.approx(117 / 120, abs=1e-4) and NO_POSE_MODEL not in report["notes"]
+    assert row["beat_alignment_planned"] == pytest.approx(expected, abs=1e-4)
