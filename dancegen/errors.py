@@ -44,6 +44,10 @@ class MusicError(UserError):
     """Music that cannot be used: missing, empty, not audio, silent, too short, or an offset past its end."""
 
 
+class GroundTruthError(UserError):
+    """A ground-truth video to compare with that is missing or cannot be decoded."""
+
+
 class WeightsError(UserError):
     """Model files (StableAnimator, SVD, antelopev2, DWPose) that are missing, unreadable or do not fit."""
 

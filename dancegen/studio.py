@@ -31,12 +31,12 @@ from cachetools import LRUCache
 
 from .choreo import ProceduralChoreographer
 from .config import Framing, GenerationSettings, Mode, NoFace, StudioConfig
-from .errors import GenerationCancelled, MusicError, NoFaceError, OutOfMemory, SettingsError
+from .errors import GenerationCancelled, GroundTruthError, MusicError, NoFaceError, OutOfMemory, SettingsError
 from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, antelopev2_folder, require_antelopev2
 from .face.preview import draw_preview
 from .io import compose, outputs, video
 from .io.photo import PhotoSource, load_photo
-from .metrics.identity import IdentityMeter
+from .metrics.report import GenerationMetrics
 from .models import build, get_preset, load_stableanimator, pick_device, pick_dtype, resolve_weights
 from .music import MusicAnalysis, analyse, with_meter_of
 from .pipeline import DancePipeline, DancePipelineOutput, temporal_windows
@@ -396,13 +396,35 @@ class DanceStudio:
                  settings: GenerationSettings = GenerationSettings(),
                  progress: Callable[[Progress], None] | None = None,
                  should_stop: Callable[[], bool] | None = None,
-                 out_dir: Path | None = None) -> GenerationResult:
+                 out_dir: Path | None = None, ground_truth: str | os.PathLike | None = None) -> GenerationResult:
         """Photo + music -> baseline.mp4, identity.mp4, side_by_side.mp4, skeleton.mp4 and report.json.
 
         progress(Progress) runs as every stage moves (each denoising window, each decoded chunk) with the fraction
         done and the time left; should_stop() is checked before the diffusion and after every window
-        (GenerationCancelled when it says so)."""
+        (GenerationCancelled when it says so). ``ground_truth``: a video to compare every frame with (PSNR, SSIM,
+        LPIPS): frame t is compared with the ground truth's frame at music time offset + t / fps on its own clock,
+        resized to the video size as the photo is (GroundTruthError, before any work, when it cannot be read)."""
         started = time.perf_counter()
+        with self._ground_truth_errors():
+            truth = video.FrameSampler(ground_truth, self._size(settings)) if ground_truth is not None else None
+        try:
+            return self._generate(photo, music_path, settings, progress, should_stop, out_dir, truth, started)
+        finally:
+            if truth is not None:
+                truth.close()
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _ground_truth_errors() -> Iterator[None]:
+        """A ground-truth video that cannot be read (at the start or half-way) is the user's to fix."""
+        try:
+            yield
+        except video.VideoError as exc:
+            raise GroundTruthError(f"the ground-truth video cannot be used: {exc}") from None
+
+    def _generate(self, photo: PhotoSource, music_path: str | os.PathLike, settings: GenerationSettings,
+                  progress: Callable[[Progress], None] | None, should_stop: Callable[[], bool] | None,
+                  out_dir: Path | None, truth: video.FrameSampler | None, started: float) -> GenerationResult:
         # 1-3. Face, music, choreography
         job = self.prepare(photo, music_path, settings)
         timings = job.timings
@@ -425,12 +447,12 @@ class DanceStudio:
                 timings["encoding"] = round(output.timings_s["encode"], 3)
                 timings["denoising"] = round(output.timings_s["denoise"], 3)
 
-                # 5-6. Videos with the music, decoded chunk by chunk straight into the writers; identity metrics
-                # on the sampled frames as they pass. Nothing is renamed into place until all is complete.
-                videos, similarity = self._write_streams(job, output, folder=work_dir, report=report)
+                # 5-6. Videos with the music, decoded chunk by chunk straight into the writers; every video's
+                # metrics as the frames pass. Nothing is renamed into place until all is complete.
+                videos, metrics = self._write_streams(job, output, work_dir, report, truth)
 
             # 7. Report, then everything into place
-            summary = self._report(job, output, similarity)
+            summary = self._report(job, output, metrics)
             (work_dir / "report.json").write_text(json.dumps(summary, indent=2))
             final_dir.mkdir(parents=True, exist_ok=True)
             for item in work_dir.iterdir():
@@ -444,10 +466,10 @@ class DanceStudio:
         return GenerationResult(out_dir=final_dir, videos=videos, report=summary, face=job.face,
                                 warnings=job.warnings)
 
-    def _write_streams(self, job: Prepared, output: DancePipelineOutput, folder: Path,
-                       report: Callable[..., None]) -> tuple[dict[str, Path], dict[str, dict]]:
-        """Decode the latents chunk by chunk into every mp4 at once (baseline, identity, side by side, skeleton);
-        only chunks of frames are ever in memory. -> (paths, identity similarity per video)."""
+    def _write_streams(self, job: Prepared, output: DancePipelineOutput, folder: Path, report: Callable[..., None],
+                       truth: video.FrameSampler | None = None) -> tuple[dict[str, Path], dict]:
+        """Decode the latents chunk by chunk into every mp4 at once (baseline, identity, side by side, skeleton),
+        measuring every video as it passes; only chunks of frames are ever in memory. -> (paths, the metrics)."""
         fps, music, n = job.settings.fps, job.music, len(job.skeletons)
         audio = dict(audio=music.samples, sr=music.sr)
         k = max(1, math.ceil(self.config.skeleton_video_min_px / min(job.skeletons.width, job.skeletons.height)))
@@ -457,8 +479,9 @@ class DanceStudio:
         with contextlib.ExitStack() as stack:
             writers = {name: stack.enter_context(video.VideoWriter(folder / f"{name}.mp4", fps, **audio))
                        for name in [*names, *(["side_by_side"] if len(names) == 2 else []), "skeleton"]}
-            meters = ({name: IdentityMeter(self.preview_faces, job.face, n) for name in names}
-                      if job.face is not None else {})
+            meters = GenerationMetrics(names, n, fps, (job.skeletons.width, job.skeletons.height),
+                                       music.beats_s, job.skeletons.poses, self._judges(job), skeleton_scale=k,
+                                       body_detector=self.body_detector, ground_truth=truth is not None)
             both = None
             if len(names) == 2:
                 hw = (job.skeletons.height, job.skeletons.width)
@@ -478,17 +501,31 @@ class DanceStudio:
                     writers[name].write(chunk)
                 if both is not None:
                     writers["side_by_side"].write(both(frames["baseline"], frames["identity"]))
-                writers["skeleton"].write(np.stack([drawn[i] for i in range(start, start + len(chunks[0]))]))
+                skeletons = np.stack([drawn[i] for i in range(start, start + len(chunks[0]))])  # [n, kH, kW, 3]
+                writers["skeleton"].write(skeletons)
                 timings["muxing"] += time.perf_counter() - clock
                 clock = time.perf_counter()
-                for name, meter in meters.items():
-                    meter.add(start, frames[name])
+                times = music.offset_s + np.arange(start, start + len(chunks[0])) / fps  # s, on the music's clock
+                with self._ground_truth_errors():
+                    shown = list(truth.at(times)) if truth is not None else []
+                meters.add(start, frames, skeletons, np.stack(shown) if shown else None)
                 timings["metrics"] += time.perf_counter() - clock
                 start += len(chunks[0])
                 report("writing", start, n, f"{start}/{n} frames")
         job.timings.update({key: round(value, 3) for key, value in timings.items()})
-        similarity = {name: meter.score().to_dict() for name, meter in meters.items()}
-        return {name: w.path for name, w in writers.items()}, similarity
+        return {name: w.path for name, w in writers.items()}, meters.report()
+
+    def _judges(self, job: Prepared) -> list[tuple[FaceAnalyser, FaceResult | None]]:
+        """Who judges identity: the offline models always, and antelopev2 too on the real path (the encoder's own
+        model is never the only judge); each with the photo's face as it sees it (None: no face for it)."""
+        judges: list[tuple[FaceAnalyser, FaceResult | None]] = [(self.preview_faces, job.face)]
+        if self.identity_faces is not self.preview_faces:
+            try:
+                face = self.identity_faces.analyse(job.image) if job.face is not None else None  # cached
+            except NoFaceError:
+                face = None
+            judges.append((self.identity_faces, face))
+        return judges
 
     @staticmethod
     def _framing_notices(body: BodyLayout) -> list[str]:
@@ -544,7 +581,7 @@ class DanceStudio:
             raise OutOfMemory(f"the {where} ran out of memory for {frames} frames at {width}x{height}: "
                               "try a smaller size, or run with --unet-batch 1 or --cpu-offload") from None
 
-    def _report(self, job: Prepared, output: DancePipelineOutput, similarity: dict) -> dict:
+    def _report(self, job: Prepared, output: DancePipelineOutput, metrics: dict) -> dict:
         s, music, face = job.settings, job.music, job.face
         frames = len(job.skeletons)
         return {
@@ -557,7 +594,7 @@ class DanceStudio:
             "music": {"offset_s": music.offset_s, "duration_s": round(music.duration_s, 3),
                       "tempo_bpm": round(music.tempo_bpm, 2), "beats": int(len(music.beats_s))},
             "face": face.to_dict() if face is not None else None,
-            "identity_similarity": similarity,
+            "metrics": metrics,
             "timings_s": job.timings,
             "warnings": job.warnings,
         }

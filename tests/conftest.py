@@ -68,3 +68,17 @@ def astro_ref(analyser):
 def camera_ref(analyser):
     skdata = pytest.importorskip("skimage.data")
     return analyser.analyse(skdata.camera())
+
+
+@pytest.fixture(scope="session")
+def stand_in_antelopev2(tmp_path_factory):
+    """A FaceAnalyser of source antelopev2 whose files are links to the offline models (antelopev2 is not here):
+    the real loading and judging code runs with models that are NOT glintr100, to show that two recognition
+    models both judge and are both named."""
+    from dancegen.face import FaceAnalyser
+    from dancegen.face.models import ANTELOPEV2_FILES, OFFLINE_FILES, offline_model_dir
+
+    folder = tmp_path_factory.mktemp("antelopev2")
+    for role, name in ANTELOPEV2_FILES.items():
+        (folder / name).symlink_to(offline_model_dir() / OFFLINE_FILES[role])
+    return FaceAnalyser(source="antelopev2", model_dir=str(folder))

@@ -62,13 +62,63 @@ def test_report_has_what_a_reviewer_needs(result):
     assert report["seconds"] == pytest.approx(3.0)
     assert set(report["timings_s"]) == {"face", "music", "choreography", "encoding", "denoising", "decoding",
                                         "muxing", "metrics"}
-    assert set(report["identity_similarity"]) == {"baseline", "identity"}
+    assert_every_metric_for_both_videos(report["metrics"], frames=24)
     stages = [p.stage for p in result.progress_steps]
     assert stages[0] == "preparing" and stages[-1] == "writing" and "encoding" in stages
     denoising = [p for p in result.progress_steps if p.stage == "denoising"]  # 24 frames: 4 windows, 2 steps
     assert [p.done for p in denoising] == list(range(1, 9)) and denoising[-1].total == 8
     assert denoising[0].detail == "step 1/2, window 1/4" and result.progress_steps[-1].fraction == pytest.approx(1)
     assert not list(result.out_dir.glob(".partial-*"))
+
+
+ROW = {"csim_w600k_mbf", "face_rate_w600k_mbf", "stability_w600k_mbf", "beat_alignment_planned",
+       "beat_alignment_generated", "body_rate", "flicker", "still_fraction", "psnr", "ssim", "lpips", "gt_frames"}
+
+
+def assert_every_metric_for_both_videos(metrics: dict, frames: int) -> None:
+    """Every metric is in report.json for both videos: a number, or None with a note saying why."""
+    from dancegen.metrics import BASELINE_NOTE
+
+    assert metrics["baseline_note"] == BASELINE_NOTE and metrics["face_models"] == ["w600k_mbf"]
+    assert metrics["scored_frames"] == list(range(frames))  # up to 32 frames are scored: all of these
+    assert set(metrics["videos"]) == set(metrics["per_frame"]) == {"baseline", "identity"}
+    for name, row in metrics["videos"].items():
+        assert set(row) == ROW, name
+        assert 0.0 <= row["face_rate_w600k_mbf"] <= 1.0  # a rate even when no frame shows a face (tiny: noise)
+        assert (row["csim_w600k_mbf"] is None) == (row["face_rate_w600k_mbf"] == 0.0)
+        assert 0.0 < row["beat_alignment_planned"] <= 1.0 and row["flicker"] > 0 and 0 < row["still_fraction"] < 1
+        per_frame = metrics["per_frame"][name]
+        assert len(per_frame["csim_w600k_mbf"]) == frames and len(per_frame["stability_w600k_mbf"]) == frames - 1
+        assert row["beat_alignment_generated"] is None and row["body_rate"] is None  # no DWPose here: a note
+    assert metrics["videos"]["baseline"]["beat_alignment_planned"] == metrics["videos"]["identity"][
+        "beat_alignment_planned"]
+    assert any("needs a body keypoint model (DWPose" in note for note in metrics["notes"])
+
+
+def test_ground_truth_is_compared_frame_by_frame(studio, drum_music, tmp_path, monkeypatch, stand_in_antelopev2):
+    """A small request, then the same again with the first run's baseline.mp4 as the ground truth: the baseline
+    (the same frames, through H.264) matches it far better than the identity video does, every frame is compared,
+    and the videos are the same as without a ground truth. A file that is not a video is refused before any work.
+    The second run also has the real path's second face model (a stand-in, see conftest): both judge identity."""
+    from dancegen.errors import GroundTruthError
+
+    settings = GenerationSettings(seconds=2.0, steps=1, fps=4.0, size=(64, 64))  # 8 frames
+    first = studio.generate(ASTRONAUT, drum_music, settings)
+    monkeypatch.setattr(studio, "identity_faces", stand_in_antelopev2)  # the tiny encoder still gets the offline one
+    again = studio.generate(ASTRONAUT, drum_music, settings, ground_truth=first.videos["baseline"])
+    assert again.report["metrics"]["face_models"] == ["w600k_mbf", "glintr100"]
+    rows = again.report["metrics"]["videos"]
+    assert {"csim_glintr100", "face_rate_glintr100", "stability_glintr100"} <= set(rows["identity"])
+    assert rows["baseline"]["gt_frames"] == rows["identity"]["gt_frames"] == 8
+    assert rows["baseline"]["psnr"] > rows["identity"]["psnr"] + 3 and rows["baseline"]["ssim"] > 0.75
+    assert rows["baseline"]["ssim"] > rows["identity"]["ssim"] + 0.1
+    assert any(note.startswith("LPIPS needs") for note in again.report["metrics"]["notes"]) or rows["baseline"][
+        "lpips"] is not None
+    np.testing.assert_array_equal(frames_of(again.videos["identity"]), frames_of(first.videos["identity"]))
+    (tmp_path / "notes.mp4").write_text("not a video")
+    with pytest.raises(GroundTruthError, match="ground-truth video cannot be used"):
+        studio.generate(ASTRONAUT, drum_music, settings, out_dir=tmp_path / "out", ground_truth=tmp_path / "notes.mp4")
+    assert not (tmp_path / "out").exists()
 
 
 def test_baseline_and_identity_differ_and_skeleton_matches_poses(result, studio, drum_music):

@@ -435,7 +435,7 @@ class DanceApp:
 
     def _result_outputs(self, result: GenerationResult, elapsed_s: float):
         report = result.report
-        table, similarity_text = similarity_view(report.get("identity_similarity") or {})
+        table, similarity_text = similarity_view(report.get("metrics") or {})
         plot = gr.update(value=table, visible=table is not None)
         summary = T.RESULT_SUMMARY.format(frames=report["frames"], seconds=report["seconds"], fps=report["fps"],
                                           width=report["width"], height=report["height"], steps=report["steps"],

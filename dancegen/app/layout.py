@@ -115,6 +115,7 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
                                 elem_id="baseline")
             identity = gr.Video(label=T.IDENTITY_LABEL, interactive=False, height=360, min_width=280,
                                 elem_id="identity")
+        gr.Markdown(T.AB_CAPTION, elem_id="ab-caption")
         with gr.Row(equal_height=False):
             with gr.Column(min_width=280):
                 download = gr.File(label=T.DOWNLOAD_LABEL, interactive=False, elem_id="download")

@@ -1,4 +1,5 @@
-"""Tables behind the app's two plots: the music's energy, onsets and beats, and face similarity per frame."""
+"""Tables behind the app's two plots (the music's energy, onsets and beats; face similarity per frame) and the table of
+every video's metrics."""
 
 from __future__ import annotations
 
@@ -33,22 +34,47 @@ def music_plot_table(analysis: MusicAnalysis, max_points: int = PLOT_POINTS) -> 
     return pd.DataFrame(rows, columns=[T.PLOT_TIME, T.PLOT_LEVEL, T.PLOT_CURVE])
 
 
-def similarity_view(similarity: dict) -> tuple[pd.DataFrame | None, str]:
-    """Report's identity_similarity -> (long table frame/similarity/video or None when no frame had a face, text)."""
+def similarity_view(metrics: dict) -> tuple[pd.DataFrame | None, str]:
+    """Report's metrics -> (long table frame/similarity/video of the first face model's per-frame similarity, or
+    None when no frame had a face; the text: mean similarities, the metrics table and the notes)."""
+    models = metrics.get("face_models") or []
+    videos = metrics.get("videos") or {}
     rows: list[tuple[int, float, str]] = []
     parts: list[str] = []
+    model = models[0] if models else None
     for name in ("baseline", "identity"):
-        score = similarity.get(name)
-        if not score:
+        row = videos.get(name)
+        if model is None or row is None:
             continue
-        if score.get("mean") is None:
+        if row.get(f"csim_{model}") is None:
             parts.append(T.SIMILARITY_NO_FACE_PART.format(name=name))
             continue
-        rows += [(int(i), float(s), name) for i, s in zip(score["frame_index"], score["similarity"]) if s is not None]
-        parts.append(T.SIMILARITY_PART.format(name=name, mean=score["mean"], found=score.get("face_found", 0.0)))
+        sims = metrics["per_frame"][name][f"csim_{model}"]
+        rows += [(int(i), float(s), name) for i, s in zip(metrics["scored_frames"], sims) if s is not None]
+        parts.append(T.SIMILARITY_PART.format(name=name, mean=row[f"csim_{model}"],
+                                              found=row.get(f"face_rate_{model}") or 0.0))
+    text = "\n\n".join([T.SIMILARITY_MEANS.format(model=model, parts="; ".join(parts)) if rows
+                         else T.NO_FACE_IN_GENERATED, metrics_table(metrics)])
     if not rows:
-        return None, T.NO_FACE_IN_GENERATED
+        return None, text
     table = pd.DataFrame(rows, columns=[T.SIMILARITY_FRAME, T.SIMILARITY_VALUE, T.SIMILARITY_VIDEO])
-    return table, T.SIMILARITY_MEANS.format(parts="; ".join(parts))
+    return table, text
 
 
+def metrics_table(metrics: dict) -> str:
+    """Report's metrics -> a Markdown table, one column per video (baseline first), one row per metric that was
+    measured for some video (identity rows always), then the notes on what was not measured and why."""
+    videos = dict(metrics.get("videos") or {})
+    names = sorted(videos, key=lambda n: (n != "baseline", n))
+    lines = [T.METRICS_HEADER.format(videos=" | ".join(names)), "|---" * (len(names) + 1) + "|"]
+    for key, label, fmt in T.METRIC_ROWS:
+        keys = [(key.format(model=m), label.format(model=m)) for m in metrics.get("face_models") or []] \
+            if "{model}" in key else [(key, label)]
+        for k, text in keys:
+            values = [videos[name].get(k) for name in names]
+            if all(v is None for v in values) and "{model}" not in key:
+                continue
+            cells = [T.METRICS_MISSING if v is None else fmt.format(v) for v in values]
+            lines.append(f"| {text} | " + " | ".join(cells) + " |")
+    notes = [T.METRICS_NOTE.format(text=note) for note in metrics.get("notes") or []]
+    return "\n".join(lines) + ("\n\n" + "<br>".join(notes) if notes else "")

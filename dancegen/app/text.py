@@ -3,6 +3,8 @@
 Templates use ``str.format`` fields; the field names are part of each template's contract with the handlers.
 """
 
+from ..metrics import BASELINE_NOTE
+
 TITLE = "dancegen: one photo + one song = a dance video"
 
 INTRO = (
@@ -80,6 +82,8 @@ NOTICE = "Note: {text}"
 BASELINE_LABEL = "Baseline (alpha 0)"
 IDENTITY_LABEL = "With the identity branch"
 DOWNLOAD_LABEL = "Side by side (mp4)"
+AB_CAPTION = ("Both videos dance the same poses from the same noise; the baseline has alpha 0, the identity video "
+              "the alpha you chose. " + BASELINE_NOTE)
 SIMILARITY_LABEL = "Face similarity to the photo per frame: baseline (blue), identity (red)"
 SIMILARITY_TEXT_LABEL = "Similarity summary"
 NOTES_LABEL = "Notes"
@@ -87,10 +91,25 @@ STATUS_LABEL = "Status"
 SIMILARITY_FRAME = "frame"
 SIMILARITY_VALUE = "similarity"
 SIMILARITY_VIDEO = "video"
-SIMILARITY_MEANS = "**Mean similarity to the photo**: {parts}."
+SIMILARITY_MEANS = "**Mean similarity to the photo** ({model}): {parts}."
 SIMILARITY_PART = "{name} {mean:.2f} (face in {found:.0%} of frames)"
 SIMILARITY_NO_FACE_PART = "{name}: no face detected in generated frames"
 NO_FACE_IN_GENERATED = "No face detected in generated frames, so there is no similarity to plot."
+METRICS_HEADER = "| metric | {videos} |"
+METRICS_MISSING = "–"  # a value that was not measured; the notes under the table say why
+# report["metrics"]["videos"] row key -> (label, format); {model} is a face recognition model's name
+METRIC_ROWS = (
+    ("csim_{model}", "Identity similarity to the photo ({model})", "{:.3f}"),
+    ("face_rate_{model}", "Frames with a face ({model})", "{:.0%}"),
+    ("stability_{model}", "Identity stability, frame to frame ({model})", "{:.3f}"),
+    ("beat_alignment_planned", "Beat alignment of the planned dance", "{:.3f}"),
+    ("beat_alignment_generated", "Beat alignment of the generated dance (DWPose)", "{:.3f}"),
+    ("flicker", "Flicker where the dance is still (grey levels)", "{:.2f}"),
+    ("psnr", "PSNR against the ground truth (dB)", "{:.2f}"),
+    ("ssim", "SSIM against the ground truth", "{:.3f}"),
+    ("lpips", "LPIPS against the ground truth", "{:.3f}"),
+)
+METRICS_NOTE = "<small>{text}</small>"
 RESULT_SUMMARY = (
     "Made {frames} frames ({seconds:.1f} s at {fps:g} fps, {width}x{height}, denoising steps: {steps}) "
     "in {total:.1f} s."

@@ -1,4 +1,5 @@
-"""``dancegen generate --photo P --music M --out DIR``: the A/B dance videos and report.json, written to DIR.
+"""``dancegen generate --photo P --music M --out DIR [--ground-truth FILE]``: the A/B dance videos and report.json
+(with every video's metrics), written to DIR.
 
 The flags are the studio's and the request's settings (:mod:`dancegen.config`), so they are the app's too. Bad input
 prints one line and exits with status 2, leaving no partial output.
@@ -21,6 +22,9 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--photo", required=True, help="reference photo (one person, face visible)")
     p.add_argument("--music", required=True, help="music file (wav, mp3, ogg, flac, m4a)")
     p.add_argument("--out", required=True, help="output folder (created; only our files are written)")
+    p.add_argument("--ground-truth", metavar="FILE", default=None,
+                   help="a video to compare every frame with (PSNR, SSIM, LPIPS in report.json): frame t with its "
+                        "frame at music time offset + t / fps")
     add_arguments(p, StudioConfig)
     add_arguments(p, GenerationSettings)
     return p
@@ -28,8 +32,8 @@ def build_parser() -> ArgumentParser:
 
 def _generate(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
-    for label, value in (("photo", args.photo), ("music", args.music)):
-        if not Path(value).is_file():
+    for label, value in (("photo", args.photo), ("music", args.music), ("ground-truth video", args.ground_truth)):
+        if value is not None and not Path(value).is_file():
             raise UserError(f"{label} file not found: {value}")
     settings = from_arguments(GenerationSettings, args)
     config = from_arguments(StudioConfig, args)
@@ -40,7 +44,7 @@ def _generate(argv: Sequence[str]) -> int:
     try:
         studio = DanceStudio(config)
         print(studio.banner(), file=sys.stderr)
-        result = studio.generate(args.photo, args.music, settings, out_dir=out)
+        result = studio.generate(args.photo, args.music, settings, out_dir=out, ground_truth=args.ground_truth)
     except BaseException:
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()

@@ -257,6 +257,11 @@ class FaceAnalyser:
         return self.config.resolved_channel_order()
 
     @property
+    def recognizer(self) -> str:
+        """Name of the recognition model that makes the embeddings: "w600k_mbf" (offline) or "glintr100"."""
+        return self.model_files["recognizer"].stem
+
+    @property
     def providers(self) -> tuple[str, ...]:
         """Execution providers the sessions use (opens them if needed)."""
         return self._get_models().providers

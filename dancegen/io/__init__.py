@@ -2,7 +2,8 @@
 
 * :mod:`.photo`: photo files, bytes and arrays -> an upright 8-bit RGB picture;
 * :mod:`.audio`: music files -> a mono waveform of the requested segment;
-* :mod:`.video`: frames + music -> browser-playable H.264/AAC mp4s; probing mp4s with a real decoder;
+* :mod:`.video`: frames + music -> browser-playable H.264/AAC mp4s; probing mp4s with a real decoder; a video's
+  frames at chosen times (a ground truth to compare with);
 * :mod:`.compose`: the labelled side-by-side A/B clip;
 * :mod:`.outputs`: per-request output folders.
 """

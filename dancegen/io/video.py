@@ -22,6 +22,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from PIL import Image
 
 
 class VideoError(ValueError):
@@ -326,3 +327,63 @@ def frames_of(path) -> np.ndarray:
     if not frames:
         raise VideoError(f"{Path(path).name} has a video stream but no frame could be decoded")
     return np.stack(frames)
+
+
+# ---------------------------------------------------------------------------------------------------- sampling
+
+
+class FrameSampler:
+    """The frames of a video file at chosen times, resized, decoded only as far as asked (never held whole): the
+    ground truth that generated frames are compared with.
+
+    ``at(times_s)`` yields, for each time (non-decreasing seconds on the file's own clock, 0 = its first frame), the
+    frame on screen then: the last frame whose timestamp is at most t (+ 1 ms). It stops at the first time after
+    the last frame's display (its timestamp + one frame at the stream's average rate). Frames are RGB uint8
+    [height, width, 3], resized to ``size`` = (width, height) with Lanczos, as the pipeline resizes the reference
+    photo (stretched, no crop). Opening reads the first frame: VideoError when the file has none.
+    """
+
+    def __init__(self, path: str | os.PathLike, size: tuple[int, int]):
+        self.path, self.size = Path(path), (int(size[0]), int(size[1]))
+        self._container = _open_video(path)
+        stream = self._container.streams.video[0]
+        rate = float(stream.average_rate or 0) or 25.0
+        self._frame_s = 1.0 / rate  # how long the last frame stays on screen
+        self._decoded = self._container.decode(stream)
+        self._next = self._read()  # the next decoded frame, or None at the end
+        if self._next is None:
+            self.close()
+            raise VideoError(f"{self.path.name} has a video stream but no frame could be decoded")
+        self._t0 = float(self._next.time or 0.0)
+        self._shown: av.VideoFrame | None = None  # the frame on screen at the last time asked
+        self._resized: np.ndarray | None = None  # the shown frame, resized
+
+    def _read(self) -> av.VideoFrame | None:
+        try:
+            return next(self._decoded, None)
+        except av.FFmpegError as exc:
+            raise VideoError(f"ffmpeg could not decode {self.path.name}: {exc}") from None
+
+    def at(self, times_s: Iterable[float]) -> Iterator[np.ndarray]:
+        for t in times_s:
+            t = self._t0 + float(t)
+            while self._next is not None and (self._shown is None or float(self._next.time or 0.0) <= t + 1e-3):
+                self._shown, self._resized = self._next, None
+                self._next = self._read()
+            if self._next is None and t > float(self._shown.time or 0.0) + self._frame_s - 1e-3:
+                return  # past the end of the video
+            if self._resized is None:
+                image = self._shown.to_image()  # PIL RGB
+                if image.size != self.size:
+                    image = image.resize(self.size, Image.Resampling.LANCZOS)
+                self._resized = np.asarray(image, dtype=np.uint8)
+            yield self._resized
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> FrameSampler:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

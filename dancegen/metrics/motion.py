@@ -10,6 +10,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
+from ..pose.detect import BodyDetector
 from ..pose.topology import ANKLES, LIMBS
 
 
@@ -23,6 +24,10 @@ def beat_alignment_score(poses: np.ndarray, fps: float, beats_s, sigma: float = 
     at 60 fps), minima found with ``scipy.signal.find_peaks`` on the negated speed (a flat minimum counts at its
     middle). Only beats strictly inside the clip (0, (T-1)/fps) are scored. Returns 0 when there is no beat or no
     kinematic beat.
+
+    Joints may be NaN (not seen, e.g. in poses re-detected from video): the speed of a frame is then the mean over
+    the joints whose speed is known, and frames with none are interpolated from their neighbours; NaN is returned
+    when fewer than 3 frames have a known speed.
     """
     p = np.asarray(poses, dtype=np.float64)
     beats = np.asarray(beats_s, dtype=np.float64).reshape(-1)
@@ -31,7 +36,13 @@ def beat_alignment_score(poses: np.ndarray, fps: float, beats_s, sigma: float = 
     if p.shape[0] < 3 or beats.size == 0:
         return 0.0
     vel = np.gradient(p, axis=0)  # [T, J, 2] px/frame, central differences inside
-    speed = np.linalg.norm(vel, axis=-1).mean(axis=1)  # [T]
+    joint_speed = np.linalg.norm(vel, axis=-1)  # [T, J]
+    if np.isnan(joint_speed).any():
+        speed = _speed_of_seen_joints(joint_speed)
+        if speed is None:
+            return float("nan")
+    else:
+        speed = joint_speed.mean(axis=1)  # [T]
     if smooth_s > 0:
         speed = gaussian_filter1d(speed, smooth_s * fps, mode="nearest")
     minima, _ = find_peaks(-speed)
@@ -40,6 +51,48 @@ def beat_alignment_score(poses: np.ndarray, fps: float, beats_s, sigma: float = 
     kin = minima / fps  # [M] s
     d = np.abs(beats[:, None] - kin[None, :]).min(axis=1)  # [B]
     return float(np.mean(np.exp(-d ** 2 / (2 * sigma ** 2))))
+
+
+def _speed_of_seen_joints(joint_speed: np.ndarray) -> np.ndarray | None:
+    """Mean speed over the known joints of each frame [T, J] -> [T], frames without any interpolated; None when
+    fewer than 3 frames have a known speed."""
+    known = ~np.isnan(joint_speed)
+    count = known.sum(axis=1)  # [T]
+    ok = count > 0
+    if ok.sum() < 3:
+        return None
+    speed = np.where(known, joint_speed, 0.0).sum(axis=1) / np.maximum(count, 1)  # [T]
+    frames = np.arange(len(speed))
+    return np.interp(frames, frames[ok], speed[ok])
+
+
+class RedetectedMotion:
+    """Poses re-detected in generated frames by a body keypoint model (on the real path the studio's DWPose
+    :class:`~dancegen.pose.detect.BodyDetector`; anything with ``detect(rgb) -> BodyKeypoints | None``), every frame
+    as it passes, then their beat alignment with the music. Joints scored below ``min_score`` (DWPose's drawing
+    threshold) count as not seen; a frame "has a body" when at least ``min_joints`` joints are seen."""
+
+    def __init__(self, detector: BodyDetector, n_frames: int, min_score: float = 0.3, min_joints: int = 8):
+        self.detector, self.min_score, self.min_joints = detector, min_score, min_joints
+        self.poses = np.full((n_frames, 18, 2), np.nan)  # [T, 18, 2] frame px; NaN = not seen (or not yet)
+
+    def add(self, start: int, frames: np.ndarray) -> None:
+        """Detect the body in each of ``frames`` [n, H, W, 3] (frames start .. start + n - 1)."""
+        for i, frame in enumerate(frames):
+            body = self.detector.detect(np.ascontiguousarray(frame))
+            if body is not None:
+                seen = np.asarray(body.scores) >= self.min_score  # [18]
+                self.poses[start + i][seen] = np.asarray(body.keypoints)[seen]
+
+    def body_rate(self) -> float:
+        """Fraction of frames in which a body was seen."""
+        seen = (~np.isnan(self.poses[..., 0])).sum(axis=1)  # [T]
+        return float((seen >= self.min_joints).mean()) if len(seen) else 0.0
+
+    def beat_alignment(self, fps: float, beats_s) -> float | None:
+        """Beat alignment of the seen joints (see :func:`beat_alignment_score`); None when too few frames show one."""
+        score = beat_alignment_score(self.poses, fps, beats_s)
+        return None if np.isnan(score) else score
 
 
 def _leg_length(p: np.ndarray) -> float:

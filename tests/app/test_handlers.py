@@ -24,6 +24,7 @@ from dancegen.app.handlers import DanceApp
 from dancegen.app.layout import build_ui
 from dancegen.config import GenerationSettings, ServeConfig, StudioConfig
 from dancegen.errors import NO_FACE_MESSAGE
+from dancegen.metrics import BASELINE_NOTE
 from dancegen.io.video import frames_of, probe
 from dancegen.studio import DanceStudio
 
@@ -392,15 +393,23 @@ def test_generate_progress_moves_through_every_stage_with_the_time_left(generate
     assert len(set(fractions)) >= 8  # no long stretch at one value
 
 
-def test_generate_similarity_view_matches_the_report(generated):
+def test_generate_shows_the_similarity_and_every_metric_of_the_report(generated):
     (baseline, _, _, plot, similarity_text, _), _ = generated
     report = json.loads((Path(baseline).parent / "report.json").read_text())
     assert report["id_tokens"] == 2 and report["alpha"] == 1.0
-    scores = report["identity_similarity"]
-    any_face = any(scores[k]["mean"] is not None for k in ("baseline", "identity"))
+    rows = report["metrics"]["videos"]
+    any_face = any(rows[k]["csim_w600k_mbf"] is not None for k in ("baseline", "identity"))
     assert plot["visible"] is any_face
     if not any_face:  # the untrained tiny preset usually draws no face
-        assert similarity_text == T.NO_FACE_IN_GENERATED and plot["value"] is None
+        assert similarity_text.startswith(T.NO_FACE_IN_GENERATED) and plot["value"] is None
+    lines = similarity_text.splitlines()
+    assert "| metric | baseline | identity |" in lines
+    flicker = [f"{rows[k]['flicker']:.2f}" for k in ("baseline", "identity")]
+    assert f"| Flicker where the dance is still (grey levels) | {flicker[0]} | {flicker[1]} |" in lines
+    planned = f"{rows['baseline']['beat_alignment_planned']:.3f}"
+    assert f"| Beat alignment of the planned dance | {planned} | {planned} |" in lines
+    assert "needs a body keypoint model (DWPose" in similarity_text  # what is not measured, and why
+    assert BASELINE_NOTE in T.AB_CAPTION
 
 
 def test_stop_ends_the_run_between_denoising_steps(app, files):

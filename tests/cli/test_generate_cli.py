@@ -21,10 +21,14 @@ def run_cli(*args):
 
 
 def test_cli_generate_writes_videos_and_report(tmp_path, drum_music):
+    """With a ground truth of 1 s (the photo, still, at 4 fps) that ends half-way: its 4 frames are compared."""
+    from dancegen.io.video import write_mp4
+
+    truth = write_mp4(np.stack([np.asarray(Image.open(ASTRONAUT).convert("RGB"))] * 4), 4, tmp_path / "truth.mp4")
     out = tmp_path / "out"
     proc = run_cli("--photo", ASTRONAUT, "--music", drum_music, "--out", out, "--seconds", 2, "--fps", 4,
                    "--steps", 1, "--alpha", 0.5, "--id-tokens", 2, "--seed", 11, "--unet-batch", 2,
-                   "--framing", "photo")
+                   "--framing", "photo", "--ground-truth", truth)
     assert proc.returncode == 0, proc.stderr
     assert {p.name for p in out.iterdir()} == {"baseline.mp4", "identity.mp4", "side_by_side.mp4", "skeleton.mp4",
                                                "report.json"}
@@ -32,10 +36,13 @@ def test_cli_generate_writes_videos_and_report(tmp_path, drum_music):
     assert (report["alpha"], report["id_tokens"], report["seed"], report["fps"], report["frames"]) == (0.5, 2, 11,
                                                                                                         4.0, 8)
     assert report["framing"] == "photo"
+    for row in report["metrics"]["videos"].values():
+        assert row["gt_frames"] == 4 and 0 < row["ssim"] < 1 and 0 < row["psnr"] < 30
+    assert "the ground truth ends after 4 of 8 frames; only those were compared" in report["metrics"]["notes"]
 
 
 @pytest.mark.parametrize("case", ["missing photo", "not an image", "silent music", "no face", "bad alpha",
-                                  "bad unet batch"])
+                                  "bad unet batch", "missing ground truth"])
 def test_cli_bad_input_one_line_exit_2_no_output(tmp_path, drum_music, case):
     photo, music, extra = ASTRONAUT, drum_music, []
     if case == "missing photo":
@@ -51,6 +58,8 @@ def test_cli_bad_input_one_line_exit_2_no_output(tmp_path, drum_music, case):
         Image.new("RGB", (200, 200), (90, 120, 150)).save(photo)
     elif case == "bad alpha":
         extra = ["--alpha", "-3"]
+    elif case == "missing ground truth":
+        extra = ["--ground-truth", tmp_path / "nope.mp4"]
     else:
         extra = ["--unet-batch", "0"]
     out = tmp_path / "out"

@@ -170,3 +170,27 @@ def test_the_music_stays_in_sync_with_the_frames(tmp_path, clip):
     assert onset == pytest.approx(1.0, abs=0.005)
     info = probe(path)
     assert info.audio_duration_s == pytest.approx(info.duration_s, abs=0.005)  # trimmed to the video, exactly
+
+
+def test_frame_sampler_gives_the_frame_on_screen_at_each_time_resized(tmp_path, clip):
+    """20 frames at 8 fps: time t shows frame floor(8 t) until the last frame's display ends at 2.5 s; sampling
+    streams through the file (times asked in several calls), and resizing is the photo's Lanczos resize."""
+    from PIL import Image
+
+    from dancegen.io.video import FrameSampler
+
+    path = write_mp4(clip, FPS, tmp_path / "truth.mp4")
+    decoded = frames_of(path)  # [20, H, W, 3]
+    with FrameSampler(path, (W, H)) as sampler:
+        first = list(sampler.at([0.0, 0.06, 0.125]))
+        later = list(sampler.at([0.3, 1.0, 2.49, 2.6, 3.0]))
+    assert len(first) == 3 and len(later) == 3  # 2.6 s is past the end: nothing from there on
+    for got, index in zip(first + later, [0, 0, 1, 2, 8, 19]):
+        np.testing.assert_array_equal(got, decoded[index])
+    with FrameSampler(path, (32, 20)) as small:
+        (frame,) = small.at([1.0])
+    expected = np.asarray(Image.fromarray(decoded[8]).resize((32, 20), Image.Resampling.LANCZOS))
+    np.testing.assert_array_equal(frame, expected)
+    (tmp_path / "notes.mp4").write_text("not a video")
+    with pytest.raises(VideoError, match="notes.mp4"):
+        FrameSampler(tmp_path / "notes.mp4", (W, H))

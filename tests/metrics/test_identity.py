@@ -35,3 +35,50 @@ def test_frame_similarities(analyser, astronaut, astro_ref, camera_ref):
     fake = dataclasses.replace(astro_ref, source="antelopev2")
     with pytest.raises(ValueError, match="cannot be compared"):
         frame_similarities(analyser, frames, fake)
+
+
+def test_identity_meter_streams_counts_missing_faces_and_measures_stability(analyser, astronaut, astro_ref):
+    """Six frames in chunks of two: the photo, its mirror image, a blank frame, the camera man twice, the photo. The
+    blank frame is a counted miss (not dropped); stability compares the faces of neighbouring scored frames with
+    each other (the camera man is stable, though not the person of the photo), not with the photo."""
+    from dancegen.metrics.identity import IdentityMeter, identity_similarity
+
+    camera = np.stack([pytest.importorskip("skimage.data").camera()] * 3, -1)  # [512, 512, 3]
+    frames = np.stack([np.asarray(astronaut), np.asarray(astronaut.transpose(Image.Transpose.FLIP_LEFT_RIGHT)),
+                       np.full((512, 512, 3), 77, np.uint8), camera, camera, np.asarray(astronaut)])  # [6, 512, 512, 3]
+    meter = IdentityMeter(analyser, astro_ref, len(frames))
+    for start in range(0, 6, 2):
+        meter.add(start, frames[start:start + 2])
+    score = meter.score()
+    assert score.model == "w600k_mbf" and score.frame_index == [0, 1, 2, 3, 4, 5]
+    sims = score.similarity
+    assert sims[0] > 0.99 and sims[1] > 0.6 and sims[2] is None and sims[3] < 0.35 and sims[5] > 0.99
+    assert score.face_found == pytest.approx(5 / 6, abs=1e-4)
+    assert score.mean == pytest.approx(np.mean([s for s in sims if s is not None]), abs=1e-3)
+    mirrored, gone_a, gone_b, same_man, changed = score.stability
+    assert mirrored > 0.6 and gone_a is None and gone_b is None
+    assert same_man > 0.99 and changed < 0.35  # the same face twice; then another person: drift
+    assert score.stability_mean == pytest.approx((mirrored + same_man + changed) / 3, abs=1e-3)
+    assert identity_similarity(analyser, frames, astro_ref) == score  # chunking changes nothing
+
+
+def test_every_face_model_judges_and_the_offline_one_always_does(analyser, astronaut, astro_ref,
+                                                                  stand_in_antelopev2):
+    from dancegen.metrics.report import GenerationMetrics
+
+    frames = np.stack([np.asarray(astronaut)] * 2 + [np.full((512, 512, 3), 77, np.uint8)])  # [3, 512, 512, 3]
+    poses = np.zeros((3, 18, 2))
+    judges = [(analyser, astro_ref), (stand_in_antelopev2, stand_in_antelopev2.analyse(astronaut))]
+    metrics = GenerationMetrics(["identity"], 3, 8.0, (512, 512), [], poses, judges)
+    metrics.add(0, {"identity": frames}, np.zeros((3, 512, 512, 3), np.uint8))
+    report = metrics.report()
+    assert report["face_models"] == ["w600k_mbf", "glintr100"]
+    row = report["videos"]["identity"]
+    for model in report["face_models"]:
+        assert row[f"csim_{model}"] > 0.9 and row[f"face_rate_{model}"] == pytest.approx(2 / 3, abs=1e-4)
+        assert report["per_frame"]["identity"][f"csim_{model}"][2] is None  # the blank frame: a counted miss
+    with pytest.raises(ValueError, match="offline face models must judge"):
+        GenerationMetrics(["identity"], 3, 8.0, (512, 512), [], poses, judges[1:])
+    no_face = GenerationMetrics(["identity"], 3, 8.0, (512, 512), [], poses, [(analyser, None)]).report()
+    assert no_face["videos"]["identity"]["csim_w600k_mbf"] is None and any("no face in the photo" in n
+                                                                           for n in no_face["notes"])

@@ -61,3 +61,58 @@ def test_bone_length_variation_and_fraction_inside():
     outside[1, 0] = (-1.0, 10.0)
     outside[2, 3] = (10.0, 512.0)
     assert fraction_inside(outside, 512, 512) == pytest.approx(1 - 2 / 90)
+
+
+class SquareFinder:
+    """Stands in for DWPose, whose weights are not here: 'detects' the body as a white square and puts the 18 joints
+    at fixed offsets from its centre (score 1), or reports every joint unseen (score 0) on a frame without it."""
+
+    OFFSETS = np.stack([np.arange(18) * 2.0, np.arange(18) * 3.0], axis=1)  # [18, 2]
+
+    def detect(self, frame: np.ndarray):
+        from dancegen.pose.detect import BodyKeypoints
+
+        ys, xs = np.nonzero(frame[..., 0] > 128)
+        if xs.size == 0:
+            return BodyKeypoints(np.zeros((18, 2)), np.zeros(18), np.zeros(4))
+        return BodyKeypoints(np.array([xs.mean(), ys.mean()]) + self.OFFSETS, np.ones(18), np.zeros(4))
+
+
+def test_beat_alignment_of_poses_redetected_in_the_frames():
+    """A square swinging with a 1 s period (it stops every 0.5 s), drawn into 4 s of 64 x 160 frames at 30 fps and
+    found again frame by frame, chunk by chunk: its beat alignment is that of the drawn positions; frames without
+    it lower the body rate and are bridged; frames that never show it give no number."""
+    from dancegen.metrics.motion import RedetectedMotion
+
+    truth = np.round(_oscillation(1.0, 4.0, 30.0, amplitude=100.0))  # [120, 18, 2] whole px
+    x = truth[:, 0, 0].astype(int) - 100  # 0 .. 100
+    frames = np.zeros((len(truth), 64, 160, 3), np.uint8)
+    for t, left in enumerate(x):
+        frames[t, 20:25, left + 20:left + 25] = 255  # centre (left + 22, 22)
+    beats = np.arange(0.5, 3.6, 0.5)
+    motion = RedetectedMotion(SquareFinder(), len(frames))
+    for start in range(0, len(frames), 16):
+        motion.add(start, frames[start:start + 16])
+    expected = beat_alignment_score(truth, 30.0, beats)
+    assert motion.body_rate() == 1.0 and expected > 0.9
+    assert motion.beat_alignment(30.0, beats) == pytest.approx(expected, abs=1e-9)
+    frames[50:53] = 0  # the body is lost for three frames while it speeds up: bridged, not taken as a stop
+    gappy = RedetectedMotion(SquareFinder(), len(frames))
+    gappy.add(0, frames)
+    assert gappy.body_rate() == pytest.approx(117 / 120)
+    assert gappy.beat_alignment(30.0, beats) == pytest.approx(expected, abs=0.01)
+    blind = RedetectedMotion(SquareFinder(), len(frames))
+    blind.add(0, np.zeros_like(frames))
+    assert blind.body_rate() == 0.0 and blind.beat_alignment(30.0, beats) is None
+
+    # the same through the report of a generation's metrics: a number, and no "needs DWPose" note
+    from dancegen.metrics.report import NO_POSE_MODEL, GenerationMetrics
+
+    metrics = GenerationMetrics(["identity"], len(frames), 30.0, (160, 64), beats, truth, [],
+                                body_detector=SquareFinder())
+    metrics.add(0, {"identity": frames}, np.zeros_like(frames))
+    report = metrics.report()
+    row = report["videos"]["identity"]
+    assert row["beat_alignment_generated"] == pytest.approx(gappy.beat_alignment(30.0, beats), abs=1e-4)
+    assert row["body_rate"] == pytest.approx(117 / 120, abs=1e-4) and NO_POSE_MODEL not in report["notes"]
+    assert row["beat_alignment_planned"] == pytest.approx(expected, abs=1e-4)
