@@ -13,7 +13,7 @@ from scipy import stats as sps
 
 from dancegen.config import GenerationSettings, StudioConfig
 from dancegen.study import stats
-from dancegen.study.grid import make_plan, pairs_of
+from dancegen.study.grid import make_plan, pairs_of, share
 from dancegen.study.plots import draw
 from dancegen.study.summary import SUMMARY, metric_columns, write_summary
 from dancegen.study.table import CSIM, PARTS, PartFile, cell_row, flatten, merge, read_results
@@ -45,6 +45,28 @@ def test_preference_is_the_exact_binomial_interval():
     assert pref.ci_high == pytest.approx(sps.beta.ppf(0.975, 15, 6))
     assert pref.p_value == pytest.approx(2 * sps.binom.sf(13, 20, 0.5))
     assert stats.preference(0, 0, 4).rate is None
+
+
+def test_the_grid_alpha_0_is_the_baseline_unless_a_second_checkpoint_makes_it(tmp_path):
+    photo, song = tmp_path / "p.png", tmp_path / "s.wav"
+    photo.write_bytes(b"photo")
+    song.write_bytes(b"song")
+    settings = GenerationSettings(steps=1)
+    plan = make_plan([photo], [song], (0.0, 0.5, 1.0), (1, 4), settings, StudioConfig())
+    assert [(s.alpha, s.id_tokens) for s in plan.settings] == [(0.5, 1), (0.5, 4), (1.0, 1), (1.0, 4)]
+    second = make_plan([photo], [song], (0.0, 1.0), (1, 4), settings, StudioConfig(),
+                       StudioConfig(preset="stableanimator", weights_dir=str(tmp_path)))
+    assert [(s.alpha, s.id_tokens) for s in second.settings] == [(0.0, None), (1.0, 1), (1.0, 4)]
+    (pair,) = pairs_of(plan)
+    assert pair.baseline.key == pair.baseline.pair and {c.pair for c in pair.cells} == {pair.baseline.key}
+    assert len({c.key for c in pair.all}) == 5 and str(pair.baseline.settings.mode) == "baseline"
+    assert pairs_of(second)[0].baseline.key != pair.baseline.key  # another model, another baseline
+    photo.write_bytes(b"another photo")  # the same name, other bytes: other cells
+    assert not {c.key for c in pairs_of(plan)[0].all} & {c.key for c in pair.all}
+    shares = [share(list(range(10)), i, 3) for i in range(3)]  # disjoint, covering, balanced
+    assert sorted(sum(shares, [])) == list(range(10)) and [len(s) for s in shares] == [4, 3, 3]
+    with pytest.raises(ValueError):
+        share([], 3, 3)
 
 
 REPORT = {"preset": "tiny", "alpha": 1.0, "id_tokens": 4, "seed": 7, "frames": 4,

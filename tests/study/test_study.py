@@ -91,6 +91,18 @@ def test_a_rerun_makes_nothing_again_and_loads_no_model(study, tmp_path):
     pd.testing.assert_frame_equal(before, after)
 
 
+def test_cells_are_known_by_their_contents_not_their_names(study, inputs, studio, tmp_path):
+    """The same photos and songs under other names are the same cells: nothing is made again."""
+    photos, music = tmp_path / "photos", tmp_path / "music"
+    shutil.copytree(inputs[0], photos)
+    shutil.copytree(inputs[1], music)
+    for path in [*photos.iterdir(), *music.iterdir()]:
+        path.rename(path.with_name("renamed-" + path.name))
+    outcome = run_study(plan_of(photos, music, studio), study.folder, Studios(StudioConfig(weights_dir="/nowhere",
+                                                                                         preset="stableanimator")))
+    assert (outcome.made, outcome.failed, outcome.skipped, outcome.missing) == (0, 0, 18, [])
+
+
 def test_a_deleted_video_is_made_again_and_only_it(study, studio, monkeypatch, tmp_path):
     folder = tmp_path / "copy"
     shutil.copytree(study.folder, folder)
