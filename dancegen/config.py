@@ -277,6 +277,8 @@ class ServeConfig:
     gpu_s_base: float = setting(20.0, "ZeroGPU time asked once per run (encoding, face, music), s", flag="",
                                 low=0.0)
     gpu_s_max: float = setting(900.0, "most ZeroGPU time asked for one run, s", flag="", low=1.0)
+    review: str | None = setting(None, "a study folder (dancegen eval --out) whose pairs the app offers for blind A/B "
+                                 "review in a tab", env="DANCEGEN_REVIEW", metavar="DIR")
 
     def __post_init__(self) -> None:
         check(self)

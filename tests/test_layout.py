@@ -24,8 +24,10 @@ ALLOWED = {
     "metrics": {"face", "pose"},
     "timing": set(),  # the studio's run-time estimates
     "studio": {"io", "face", "music", "pose", "choreo", "models", "pipeline", "metrics", "timing"},
-    "app": {"studio", "music", "metrics", "cli"},
-    "cli": {"studio", "face", "music", "io"},
+    # a study runs the studio per cell: a caller of the studio beside the app and the command line
+    "study": {"studio", "metrics"},
+    "app": {"studio", "music", "metrics", "cli", "study"},
+    "cli": {"studio", "face", "music", "io", "study"},
 }
 
 
@@ -72,7 +74,8 @@ def test_rendering_does_not_import_the_planner_and_no_module_is_huge():
 
 
 def test_importing_the_package_and_the_app_settings_loads_nothing_heavy():
-    code = ("import sys, dancegen, dancegen.config, dancegen.errors, dancegen.cli, dancegen.app.serve; "
+    code = ("import sys, dancegen, dancegen.config, dancegen.errors, dancegen.cli, dancegen.app.serve, "
+            "dancegen.app.review, dancegen.cli.eval; "
             "print(sorted(m for m in ('torch', 'gradio', 'insightface', 'onnxruntime', 'cv2', 'librosa') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)

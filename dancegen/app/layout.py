@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import gradio as gr
@@ -11,6 +12,8 @@ from ..studio import DanceStudio
 from . import text as T
 from .handlers import AUTO, DanceApp
 from .plots import MUSIC_COLORS, SIMILARITY_COLORS
+from .review_handlers import ReviewApp
+from .review_page import review_blocks
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "assets"  # the repository's example photo and music
 EXAMPLE_PHOTO = "astronaut.png"
@@ -49,143 +52,148 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
     preset = studio.preset
     size_limit = config.max_file_size.upper().replace("MB", " MB").replace("KB", " KB").replace("GB", " GB")
     preview = dict(concurrency_limit=config.preview_concurrency, concurrency_id="preview")
+    review = ReviewApp(config.review) if config.review else None  # a study's blind review, in a tab
 
     with gr.Blocks(title=T.TITLE) as demo:
         gr.Markdown(f"# {T.TITLE}\n{T.INTRO}")
         gr.Markdown(studio.banner(), elem_id="banner")
 
-        with gr.Row(equal_height=False):
-            with gr.Column(min_width=300):
-                photo = gr.Image(label=T.PHOTO_LABEL.format(max_file_size=size_limit), type="filepath",
-                                 image_mode=None, sources=["upload", "webcam", "clipboard"], height=320,
-                                 elem_id="photo")
-                face_image = gr.Image(label=T.FACE_PREVIEW_LABEL, interactive=False, height=260, elem_id="face")
-                face_text = gr.Markdown(T.FACE_HINT, label=T.FACE_TEXT_LABEL, elem_id="face-text")
+        with gr.Tab(T.GENERATE_TAB) if review is not None else contextlib.nullcontext():
+            with gr.Row(equal_height=False):
+                with gr.Column(min_width=300):
+                    photo = gr.Image(label=T.PHOTO_LABEL.format(max_file_size=size_limit), type="filepath",
+                                     image_mode=None, sources=["upload", "webcam", "clipboard"], height=320,
+                                     elem_id="photo")
+                    face_image = gr.Image(label=T.FACE_PREVIEW_LABEL, interactive=False, height=260, elem_id="face")
+                    face_text = gr.Markdown(T.FACE_HINT, label=T.FACE_TEXT_LABEL, elem_id="face-text")
 
-            with gr.Column(min_width=300):
-                music = gr.Audio(label=T.MUSIC_LABEL.format(max_file_size=size_limit), type="filepath",
-                                 sources=["upload"], elem_id="music")
-                with gr.Row():
-                    offset_range = _range("music_offset_s")
-                    offset = gr.Number(defaults.music_offset_s, label=T.OFFSET_LABEL, min_width=120,
-                                       minimum=offset_range["minimum"], step=offset_range["step"])
-                    length = gr.Slider(**{**_range("seconds"), "maximum": app.max_music_s},
-                                       value=app.default_seconds(), label=T.LENGTH_LABEL,
-                                       info=T.LENGTH_INFO.format(max_s=app.max_music_s),
-                                       min_width=160)
-                music_text = gr.Markdown(T.MUSIC_HINT, label=T.MUSIC_TEXT_LABEL, elem_id="music-text")
-                music_plot = gr.LinePlot(x=T.PLOT_TIME, y=T.PLOT_LEVEL, color=T.PLOT_CURVE, label=T.MUSIC_PLOT_LABEL,
-                                         color_map=MUSIC_COLORS, colors_in_legend=[], height=220, visible=False,
-                                         elem_id="music-plot")
-                skeleton = gr.Video(label=T.SKELETON_LABEL, interactive=False, height=260, elem_id="skeleton")
-                skeleton_text = gr.Markdown(T.SKELETON_NEEDS_MUSIC, label=T.SKELETON_TEXT_LABEL,
-                                            elem_id="skeleton-text")
+                with gr.Column(min_width=300):
+                    music = gr.Audio(label=T.MUSIC_LABEL.format(max_file_size=size_limit), type="filepath",
+                                     sources=["upload"], elem_id="music")
+                    with gr.Row():
+                        offset_range = _range("music_offset_s")
+                        offset = gr.Number(defaults.music_offset_s, label=T.OFFSET_LABEL, min_width=120,
+                                           minimum=offset_range["minimum"], step=offset_range["step"])
+                        length = gr.Slider(**{**_range("seconds"), "maximum": app.max_music_s},
+                                           value=app.default_seconds(), label=T.LENGTH_LABEL,
+                                           info=T.LENGTH_INFO.format(max_s=app.max_music_s),
+                                           min_width=160)
+                    music_text = gr.Markdown(T.MUSIC_HINT, label=T.MUSIC_TEXT_LABEL, elem_id="music-text")
+                    music_plot = gr.LinePlot(x=T.PLOT_TIME, y=T.PLOT_LEVEL, color=T.PLOT_CURVE,
+                                             label=T.MUSIC_PLOT_LABEL, color_map=MUSIC_COLORS, colors_in_legend=[],
+                                             height=220, visible=False, elem_id="music-plot")
+                    skeleton = gr.Video(label=T.SKELETON_LABEL, interactive=False, height=260, elem_id="skeleton")
+                    skeleton_text = gr.Markdown(T.SKELETON_NEEDS_MUSIC, label=T.SKELETON_TEXT_LABEL,
+                                                elem_id="skeleton-text")
 
-            with gr.Column(min_width=300):
-                alpha = gr.Slider(**_range("alpha"), value=defaults.alpha, label=T.ALPHA_LABEL, info=T.ALPHA_INFO)
-                id_tokens = gr.Slider(1, studio.num_id_tokens, value=studio.num_id_tokens, step=1,
-                                      label=T.TOKENS_LABEL, info=T.TOKENS_INFO.format(count=studio.num_id_tokens))
-                seed = gr.Number(defaults.seed, label=T.SEED_LABEL, info=T.SEED_INFO, precision=0,
-                                 minimum=_range("seed")["minimum"], maximum=_range("seed")["maximum"])
-                framing = gr.Radio(list(T.FRAMING_CHOICES), value=str(defaults.framing),
-                                   label=T.FRAMING_LABEL, info=T.FRAMING_INFO, elem_id="framing")
-                with gr.Accordion(T.ADVANCED_LABEL, open=False):
-                    steps = gr.Slider(**_range("steps"), value=preset.steps, label=T.STEPS_LABEL, elem_id="steps")
-                    guidance = gr.Slider(**_range("guidance"), value=preset.guidance, label=T.GUIDANCE_LABEL)
-                    fps = gr.Slider(**_range("fps"), value=defaults.fps, label=T.FPS_LABEL, elem_id="fps")
-                    with gr.Row():  # "auto": the canvas follows the photo's shape
-                        width = gr.Dropdown(_sizes(), value=AUTO, label=T.WIDTH_LABEL, info=T.SIZE_INFO,
-                                            min_width=120, elem_id="width")
-                        height = gr.Dropdown(_sizes(), value=AUTO, label=T.HEIGHT_LABEL, info=T.SIZE_INFO,
-                                             min_width=120, elem_id="height")
-                with gr.Row(elem_id="generate-row"):
-                    generate = gr.Button(T.GENERATE_BUTTON, variant="primary", elem_id="generate")
-                    stop = gr.Button(T.STOP_BUTTON, variant="stop", interactive=False, elem_id="stop")
-                estimate_text = gr.Markdown("", label=T.ESTIMATE_LABEL, elem_id="estimate")
-                status = gr.Markdown(T.STATUS_READY, label=T.STATUS_LABEL, elem_id="status")
+                with gr.Column(min_width=300):
+                    alpha = gr.Slider(**_range("alpha"), value=defaults.alpha, label=T.ALPHA_LABEL, info=T.ALPHA_INFO)
+                    id_tokens = gr.Slider(1, studio.num_id_tokens, value=studio.num_id_tokens, step=1,
+                                          label=T.TOKENS_LABEL, info=T.TOKENS_INFO.format(count=studio.num_id_tokens))
+                    seed = gr.Number(defaults.seed, label=T.SEED_LABEL, info=T.SEED_INFO, precision=0,
+                                     minimum=_range("seed")["minimum"], maximum=_range("seed")["maximum"])
+                    framing = gr.Radio(list(T.FRAMING_CHOICES), value=str(defaults.framing),
+                                       label=T.FRAMING_LABEL, info=T.FRAMING_INFO, elem_id="framing")
+                    with gr.Accordion(T.ADVANCED_LABEL, open=False):
+                        steps = gr.Slider(**_range("steps"), value=preset.steps, label=T.STEPS_LABEL, elem_id="steps")
+                        guidance = gr.Slider(**_range("guidance"), value=preset.guidance, label=T.GUIDANCE_LABEL)
+                        fps = gr.Slider(**_range("fps"), value=defaults.fps, label=T.FPS_LABEL, elem_id="fps")
+                        with gr.Row():  # "auto": the canvas follows the photo's shape
+                            width = gr.Dropdown(_sizes(), value=AUTO, label=T.WIDTH_LABEL, info=T.SIZE_INFO,
+                                                min_width=120, elem_id="width")
+                            height = gr.Dropdown(_sizes(), value=AUTO, label=T.HEIGHT_LABEL, info=T.SIZE_INFO,
+                                                 min_width=120, elem_id="height")
+                    with gr.Row(elem_id="generate-row"):
+                        generate = gr.Button(T.GENERATE_BUTTON, variant="primary", elem_id="generate")
+                        stop = gr.Button(T.STOP_BUTTON, variant="stop", interactive=False, elem_id="stop")
+                    estimate_text = gr.Markdown("", label=T.ESTIMATE_LABEL, elem_id="estimate")
+                    status = gr.Markdown(T.STATUS_READY, label=T.STATUS_LABEL, elem_id="status")
 
-        examples = _examples_dir(config)
-        if (examples / EXAMPLE_PHOTO).is_file() and (examples / EXAMPLE_MUSIC).is_file():
-            gr.Examples([[str(examples / EXAMPLE_PHOTO), str(examples / EXAMPLE_MUSIC)]], inputs=[photo, music],
-                        label=T.EXAMPLES_LABEL, example_labels=[T.EXAMPLE_NAME], cache_examples=False,
-                        elem_id="examples")
+            examples = _examples_dir(config)
+            if (examples / EXAMPLE_PHOTO).is_file() and (examples / EXAMPLE_MUSIC).is_file():
+                gr.Examples([[str(examples / EXAMPLE_PHOTO), str(examples / EXAMPLE_MUSIC)]], inputs=[photo, music],
+                            label=T.EXAMPLES_LABEL, example_labels=[T.EXAMPLE_NAME], cache_examples=False,
+                            elem_id="examples")
 
-        with gr.Row(equal_height=False):
-            baseline = gr.Video(label=T.BASELINE_LABEL, interactive=False, height=360, min_width=280,
-                                elem_id="baseline")
-            identity = gr.Video(label=T.IDENTITY_LABEL, interactive=False, height=360, min_width=280,
-                                elem_id="identity")
-        gr.Markdown(T.AB_CAPTION, elem_id="ab-caption")
-        with gr.Row(equal_height=False):
-            with gr.Column(min_width=280):
-                download = gr.File(label=T.DOWNLOAD_LABEL, interactive=False, elem_id="download")
-                notes = gr.Markdown(label=T.NOTES_LABEL, elem_id="notes")
-            with gr.Column(min_width=280):
-                similarity_plot = gr.LinePlot(x=T.SIMILARITY_FRAME, y=T.SIMILARITY_VALUE, color=T.SIMILARITY_VIDEO,
-                                              label=T.SIMILARITY_LABEL, color_map=SIMILARITY_COLORS,
-                                              colors_in_legend=[], height=220, visible=False,
-                                              elem_id="similarity-plot")
-                similarity_text = gr.Markdown(label=T.SIMILARITY_TEXT_LABEL, elem_id="similarity-text")
+            with gr.Row(equal_height=False):
+                baseline = gr.Video(label=T.BASELINE_LABEL, interactive=False, height=360, min_width=280,
+                                    elem_id="baseline")
+                identity = gr.Video(label=T.IDENTITY_LABEL, interactive=False, height=360, min_width=280,
+                                    elem_id="identity")
+            gr.Markdown(T.AB_CAPTION, elem_id="ab-caption")
+            with gr.Row(equal_height=False):
+                with gr.Column(min_width=280):
+                    download = gr.File(label=T.DOWNLOAD_LABEL, interactive=False, elem_id="download")
+                    notes = gr.Markdown(label=T.NOTES_LABEL, elem_id="notes")
+                with gr.Column(min_width=280):
+                    similarity_plot = gr.LinePlot(x=T.SIMILARITY_FRAME, y=T.SIMILARITY_VALUE, color=T.SIMILARITY_VIDEO,
+                                                  label=T.SIMILARITY_LABEL, color_map=SIMILARITY_COLORS,
+                                                  colors_in_legend=[], height=220, visible=False,
+                                                  elem_id="similarity-plot")
+                    similarity_text = gr.Markdown(label=T.SIMILARITY_TEXT_LABEL, elem_id="similarity-text")
 
-        # ---- events. The page's own events show every message where it belongs and leave the page ready for the
-        # next try; the API endpoints (gradio_client, examples/client.py) hang on hidden buttons and raise errors,
-        # so a script gets an exception. Previews are quick and share a small limit; generation has its own slots.
-        skeleton_inputs = [photo, music, offset, length, fps, seed, width, height, framing]
-        skeleton_outputs = [skeleton, skeleton_text]
-        music_inputs, music_outputs = [music, offset, length], [music_text, music_plot]
-        generate_inputs = [photo, music, offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height,
-                           framing]
-        results = [baseline, identity, download, similarity_plot, similarity_text, notes]
-        estimate_inputs = [music, offset, length, fps, steps, width, height, photo]
-        face_inputs, face_outputs = [photo, width, height], [face_image, face_text]
-        private = dict(api_visibility="private", preprocess=False)
+            # ---- events. The page's own events show every message where it belongs and leave the page ready for the
+            # next try; the API endpoints (gradio_client, examples/client.py) hang on hidden buttons and raise errors,
+            # so a script gets an exception. Previews are quick and share a small limit; generation has its own slots.
+            skeleton_inputs = [photo, music, offset, length, fps, seed, width, height, framing]
+            skeleton_outputs = [skeleton, skeleton_text]
+            music_inputs, music_outputs = [music, offset, length], [music_text, music_plot]
+            generate_inputs = [photo, music, offset, length, alpha, id_tokens, seed, steps, guidance, fps, width,
+                               height, framing]
+            results = [baseline, identity, download, similarity_plot, similarity_text, notes]
+            estimate_inputs = [music, offset, length, fps, steps, width, height, photo]
+            face_inputs, face_outputs = [photo, width, height], [face_image, face_text]
+            private = dict(api_visibility="private", preprocess=False)
 
-        with gr.Row(visible=False):  # the API's endpoints (public endpoints first: they keep their names)
-            api = {name: gr.Button(visible=False) for name in ("face", "music", "skeleton", "generate", "stop")}
-        api["face"].click(app.face_preview, face_inputs, face_outputs, api_name="face_preview",
-                          preprocess=False, **preview)
-        api["music"].click(app.music_summary, music_inputs, music_outputs, api_name="music_summary",
-                           preprocess=False, **preview)
-        api["skeleton"].click(app.skeleton_preview, skeleton_inputs, skeleton_outputs, api_name="skeleton_preview",
+            with gr.Row(visible=False):  # the API's endpoints (public endpoints first: they keep their names)
+                api = {name: gr.Button(visible=False) for name in ("face", "music", "skeleton", "generate", "stop")}
+            api["face"].click(app.face_preview, face_inputs, face_outputs, api_name="face_preview",
                               preprocess=False, **preview)
-        api["generate"].click(app.generate, generate_inputs, results, api_name="generate", preprocess=False,
-                              concurrency_limit=config.concurrency, concurrency_id="generate")
-        api["stop"].click(app.stop, None, status, queue=False, api_name="stop")
+            api["music"].click(app.music_summary, music_inputs, music_outputs, api_name="music_summary",
+                               preprocess=False, **preview)
+            api["skeleton"].click(app.skeleton_preview, skeleton_inputs, skeleton_outputs, api_name="skeleton_preview",
+                                  preprocess=False, **preview)
+            api["generate"].click(app.generate, generate_inputs, results, api_name="generate", preprocess=False,
+                                  concurrency_limit=config.concurrency, concurrency_id="generate")
+            api["stop"].click(app.stop, None, status, queue=False, api_name="stop")
 
-        def then_estimate(event) -> None:
-            event.then(app.estimate, estimate_inputs, estimate_text, queue=False, **private)
+            def then_estimate(event) -> None:
+                event.then(app.estimate, estimate_inputs, estimate_text, queue=False, **private)
 
-        music_event = music.change(app.music_summary_page, music_inputs, music_outputs, trigger_mode="always_last",
-                                   **preview, **private)
-        music_event.then(app.idle_status, None, status, queue=False, **private)
-        music_event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
-        then_estimate(music_event)
-        photo_event = photo.change(app.face_preview_page, face_inputs, face_outputs, trigger_mode="always_last",
-                                   **preview, **private)
-        photo_event.then(app.idle_status, None, status, queue=False, **private)
-        photo_event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
-        then_estimate(photo_event)
-        for trigger in (offset.submit, offset.blur, length.release):
-            event = trigger(app.music_summary_page, music_inputs, music_outputs, trigger_mode="always_last",
-                            **preview, **private)
-            event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
-            then_estimate(event)
-        for trigger in (seed.submit, seed.blur, fps.release, width.input, height.input, framing.input):
-            event = trigger(app.skeleton_preview, skeleton_inputs, skeleton_outputs, trigger_mode="always_last",
-                            **preview, **private)
-            then_estimate(event)
-        for trigger in (width.input, height.input):  # the preview's frame follows the size
-            trigger(app.face_preview_page, face_inputs, face_outputs, trigger_mode="always_last", **preview,
-                    **private)
-        then_estimate(steps.release(app.idle_status, None, status, queue=False, **private))
-        demo.load(app.estimate, estimate_inputs, estimate_text, queue=False, **private)
+            music_event = music.change(app.music_summary_page, music_inputs, music_outputs, trigger_mode="always_last",
+                                       **preview, **private)
+            music_event.then(app.idle_status, None, status, queue=False, **private)
+            music_event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
+            then_estimate(music_event)
+            photo_event = photo.change(app.face_preview_page, face_inputs, face_outputs, trigger_mode="always_last",
+                                       **preview, **private)
+            photo_event.then(app.idle_status, None, status, queue=False, **private)
+            photo_event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
+            then_estimate(photo_event)
+            for trigger in (offset.submit, offset.blur, length.release):
+                event = trigger(app.music_summary_page, music_inputs, music_outputs, trigger_mode="always_last",
+                                **preview, **private)
+                event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
+                then_estimate(event)
+            for trigger in (seed.submit, seed.blur, fps.release, width.input, height.input, framing.input):
+                event = trigger(app.skeleton_preview, skeleton_inputs, skeleton_outputs, trigger_mode="always_last",
+                                **preview, **private)
+                then_estimate(event)
+            for trigger in (width.input, height.input):  # the preview's frame follows the size
+                trigger(app.face_preview_page, face_inputs, face_outputs, trigger_mode="always_last", **preview,
+                        **private)
+            then_estimate(steps.release(app.idle_status, None, status, queue=False, **private))
+            demo.load(app.estimate, estimate_inputs, estimate_text, queue=False, **private)
 
-        generate.click(app.arm, None, [generate, stop, status], queue=False, **private).then(
-            app.generate_page, generate_inputs, [*results, generate, stop, status, face_text, music_text],
-            concurrency_limit=config.concurrency, concurrency_id="generate", **private).then(
-            app.estimate, estimate_inputs, estimate_text, queue=False, **private)  # the run refined the rates
-        stop.click(app.stop, None, status, queue=False, **private).then(
-            app.buttons_after_stop, None, [generate, stop], queue=False, **private)
+            generate.click(app.arm, None, [generate, stop, status], queue=False, **private).then(
+                app.generate_page, generate_inputs, [*results, generate, stop, status, face_text, music_text],
+                concurrency_limit=config.concurrency, concurrency_id="generate", **private).then(
+                app.estimate, estimate_inputs, estimate_text, queue=False, **private)  # the run refined the rates
+            stop.click(app.stop, None, status, queue=False, **private).then(
+                app.buttons_after_stop, None, [generate, stop], queue=False, **private)
+        if review is not None:
+            with gr.Tab(T.REVIEW_TAB):
+                review_blocks(review)
 
     demo.queue(default_concurrency_limit=config.concurrency, max_size=config.max_queue)
     return demo
@@ -193,7 +201,7 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
 
 def launch_kwargs(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> dict:
     """Options for ``demo.launch`` (Gradio 6 takes the theme and css there): look, upload limit, served folders."""
-    allowed = [str(studio.outputs.path()), str(_examples_dir(config))]
+    allowed = [str(studio.outputs.path()), str(_examples_dir(config)), *([config.review] if config.review else [])]
     return dict(theme=gr.themes.Soft(), css=CSS, max_file_size=config.max_file_size, allowed_paths=allowed,
                 show_error=False)
 

@@ -55,6 +55,10 @@ def _serve(argv: Sequence[str]) -> int:
     download = args.download or (on_space and args.preset == PresetName.STABLEANIMATOR and args.weights_dir is None)
     studio_config = from_arguments(StudioConfig, args, download=download, progress_bar=False)
     serve_config = from_arguments(ServeConfig, args)
+    if serve_config.review:
+        from ..study.review import study_folder
+
+        study_folder(serve_config.review)  # a wrong folder is one line now, not after the models load
     if on_space and importlib.util.find_spec("spaces") is not None:
         import spaces  # noqa: F401  (ZeroGPU: must be imported before torch touches CUDA)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")

@@ -136,3 +136,35 @@ ESTIMATE_MEASURED = "from the runs so far"
 NO_PHOTO = "Please upload a reference photo first."
 NO_MUSIC = "Please upload a music file first."
 BAD_NUMBER = "{name} must be a number, got {value!r}."
+
+# ------------------------------------------------------------------------------------------ blind review
+
+GENERATE_TAB = "Generate"
+REVIEW_TAB = "Blind review"
+REVIEW_TITLE = "dancegen: blind A/B review"
+REVIEW_INTRO = (
+    "Each pair shows the same dance made twice from the photo above it: once with the identity branch and once "
+    "without. The sides are shuffled for every pair and you learn which was which only after you answer. Enter "
+    "your name, press **Next pair**, watch both videos, then answer."
+)
+REVIEWER_LABEL = "Your name"
+REVIEWER_PLACEHOLDER = "stored with every answer"
+REVIEW_NEXT = "Next pair"
+REVIEW_SUBMIT = "Submit answer"
+REVIEW_PHOTO_LABEL = "The person (reference photo)"
+REVIEW_LEFT = "Left"
+REVIEW_RIGHT = "Right"
+REVIEW_PERSON_QUESTION = "Which keeps the person better?"
+REVIEW_DANCE_QUESTION = "Which dances better? (optional)"
+REVIEW_CHOICES = (("Left", "left"), ("Right", "right"), ("About the same", "same"))
+REVIEW_START = "Enter your name and press Next pair."
+REVIEW_SHOWING = "Pair {number} of {total} for you. Watch both, then answer."
+REVIEW_ALL_DONE = "You have judged all {total} pairs of this study. Thank you!"
+REVIEW_NO_PAIRS = "This study has no finished pairs to review yet."
+REVIEW_NEEDS_PAIR = "Press Next pair first."
+REVIEW_REVEAL = (
+    "Recorded. The identity video ({setting}) was on the **{identity_side}**, the baseline on the {baseline_side}. "
+    "You chose: {choice}. Press Next pair for another."
+)
+REVIEW_CHOICE_NAMES = {"identity": "the identity video", "baseline": "the baseline", "same": "about the same"}
+REVIEW_PROBLEM = "**Not recorded:** {message}"

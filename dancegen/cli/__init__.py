@@ -8,11 +8,12 @@ reported in one line with its id, status 1. Commands are imported lazily, so ``d
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import GenerationCancelled, ResourceLimit, UserError, report_internal
@@ -22,6 +23,8 @@ COMMANDS = {
     "face": ("dancegen.cli.face", "detect the largest face in a photo, align and embed it"),
     "music": ("dancegen.cli.music", "analyse tempo, beats and downbeats of a music file"),
     "generate": ("dancegen.cli.generate", "photo + music -> baseline and identity dance videos"),
+    "eval": ("dancegen.cli.eval", "an A/B study: photos x songs x identity settings -> results.csv, summary.md"),
+    "review": ("dancegen.app.review", "a web page for blind A/B judgements of a study's videos"),
     "serve": ("dancegen.app.serve", "run the web app (the same as python app.py)"),
 }
 
@@ -51,19 +54,28 @@ def run(action: Callable[[], int], what: str) -> int:
         print("stopped", file=sys.stderr)
         return 130
     except Exception as exc:
-        path = error_log()
-        log = logging.getLogger("dancegen.cli.errors")
-        log.propagate = False  # the traceback goes to the file, not to the person's terminal
-        handler = logging.FileHandler(path, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-        log.addHandler(handler)
-        try:
+        with logged_to_file("dancegen.cli.errors") as (log, path):
             message = report_internal(log, what, exc)
-        finally:
-            log.removeHandler(handler)
-            handler.close()
         print(f"error: {message} in {path}", file=sys.stderr)
         return 1
+
+
+@contextlib.contextmanager
+def logged_to_file(name: str) -> Iterator[tuple[logging.Logger, Path]]:
+    """While inside, the logger ``name`` writes to the error log file (:func:`error_log`) instead of the person's
+    terminal: -> (the logger, the file)."""
+    path = error_log()
+    log = logging.getLogger(name)
+    propagate, log.propagate = log.propagate, False
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log.addHandler(handler)
+    try:
+        yield log, path
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+        log.propagate = propagate
 
 
 def error_log() -> Path:

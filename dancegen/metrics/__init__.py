@@ -33,6 +33,10 @@ chunk), the reference face, the poses and the music's beats (and optionally a gr
       gt_frames                frames compared with the ground truth (None without one)
 """
 
+# The recognition model that judges identity in every report, whatever the path (the offline MobileFaceNet): its
+# row keys csim_<model>, face_rate_<model> and stability_<model> are always there.
+OFFLINE_JUDGE = "w600k_mbf"
+
 # What the A/B baseline is, in one sentence (README, the app's A/B caption, study summaries).
 BASELINE_NOTE = ("The baseline is the same model with the identity branch switched off at inference (alpha 0): "
                  "with StableAnimator's weights the UNet was trained with that branch, so this is an inference-time "

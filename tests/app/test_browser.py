@@ -6,7 +6,6 @@ Screenshots are saved under test-artifacts/ (gitignored). Skipped only when /usr
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -14,23 +13,20 @@ import PIL.Image
 import pytest
 from support.app_server import serving
 from support.audio_synth import synth_track, write_wav
+from support.browser import browser_page, needs_chromium
 
 from dancegen.app import text as T
 from dancegen.config import ServeConfig, StudioConfig
 from dancegen.studio import DanceStudio
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.is_file(),
-                       reason="Debian's chromium (/usr/bin/chromium) is not installed: apt-get install chromium"),
+    needs_chromium,
     # Gradio's own queue code trips pandas 3 deprecations when it serialises plot data.
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting' is deprecated"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 SR = 22050
 # Both videos must report a duration and play: playing moves currentTime on, or at least decodes a frame.
 PLAYS_JS = """async (id) => {
@@ -52,19 +48,9 @@ def page_url(tmp_path_factory):
         yield url, studio
 
 
-@contextlib.contextmanager
 def chromium_page(url: str):
     """Debian's chromium on the app's page (loaded), closed afterwards. Yields (playwright.sync_api, page)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.goto(url, wait_until="domcontentloaded")
-            page.wait_for_selector("#generate", timeout=30_000)
-            yield sync_api, page
-        finally:
-            browser.close()
+    return browser_page(url, "#generate")
 
 
 @pytest.fixture(scope="module")
