@@ -36,7 +36,7 @@ from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, antelopev2_folde
 from .io import compose, outputs, video
 from .io.photo import PhotoSource, load_photo
 from .metrics.identity import IdentityMeter
-from .models import build, get_preset, load_stableanimator, pick_device, pick_dtype, resolve_weights
+from .models import get_preset, load_models, pick_device, pick_dtype, resolve_models
 from .music import MusicAnalysis, analyse, with_meter_of
 from .pipeline import DancePipeline, DancePipelineOutput, temporal_windows
 from .pose.detect import BodyDetector, BodyDetectorConfig, dwpose_folder
@@ -94,8 +94,11 @@ class DanceStudio:
         # Offline face models: the face-crop preview and the identity metrics, for every preset.
         self.preview_faces = FaceAnalyser(FaceAnalyserConfig(source="offline"))
         self.body_detector: BodyDetector | None = None  # DWPose, when its weights are there (real path)
+        # --weights: StableAnimator's checkpoints, or a folder written by `dancegen train` over its base
+        source = resolve_models(self.preset, config.weights_dir, config.base_weights, config.download,
+                                config.tiny_seed)
         if self.preset.trained:
-            paths = resolve_weights(config.weights_dir, download=config.download)
+            paths = source.paths
             # The trained face encoder only understands antelopev2 (glintr100) embeddings.
             antelope = antelopev2_folder(paths.root, download=config.download)
             self.identity_faces = FaceAnalyser(FaceAnalyserConfig(source="antelopev2", model_dir=str(antelope),
@@ -105,13 +108,13 @@ class DanceStudio:
                 self.body_detector = BodyDetector.from_folder(dwpose, BodyDetectorConfig(providers=providers))
             else:
                 self.warnings.append("DWPose weights not found: the dancer is placed from the face box alone")
-            models = load_stableanimator(paths, torch.device("cpu") if offload else self.device, self.dtype)
+            models = load_models(source, torch.device("cpu") if offload else self.device, self.dtype)
             if not cuda:
                 self.warnings.append("the full-size model is running on the CPU: expect hours per video"
                                      + (" (--dtype bfloat16 is about twice as fast on CPUs with bf16 support)"
                                         if self.dtype == torch.float32 else ""))
         else:
-            models = build(self.preset, self.device, self.dtype, seed=config.tiny_seed)
+            models = load_models(source, self.device, self.dtype)
             # Random encoder: any embedding is as (un)meaningful as another, so the offline one is used.
             self.identity_faces = self.preview_faces
         self.models = models
