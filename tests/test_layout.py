@@ -23,9 +23,10 @@ ALLOWED = {
     "pipeline": {"models"},
     "metrics": {"face", "pose"},
     "timing": set(),  # the studio's run-time estimates
+    "train": {"io", "face", "pose", "models", "pipeline"},  # clips -> trained identity weights (beside the studio)
     "studio": {"io", "face", "music", "pose", "choreo", "models", "pipeline", "metrics", "timing"},
     "app": {"studio", "music", "cli"},
-    "cli": {"studio", "face", "music", "io"},
+    "cli": {"studio", "face", "music", "io", "train"},
 }
 
 

@@ -23,6 +23,8 @@ COMMANDS = {
     "music": ("dancegen.cli.music", "analyse tempo, beats and downbeats of a music file"),
     "generate": ("dancegen.cli.generate", "photo + music -> baseline and identity dance videos"),
     "serve": ("dancegen.app.serve", "run the web app (the same as python app.py)"),
+    "prepare": ("dancegen.cli.prepare", "raw dance videos -> training clips (poses, face embedding, face boxes)"),
+    "train": ("dancegen.cli.train", "train the identity branch on dance clips"),
 }
 
 
