@@ -55,8 +55,8 @@ def sample_sigmas(uniform: torch.Tensor, normal: torch.Tensor, method: SigmaSamp
                   slots: int) -> torch.Tensor:
     """Noise levels [B] from each sample's own random numbers: uniform [B] in [0, 1), normal [B] standard normal.
 
-    The cosine-interpolated levels are stratified over the global batch of ``slots`` samples (every process's part
-    of one micro-step): the sample in ``slot`` j [B] takes the uniform number (j + u) / slots."""
+    The cosine-interpolated levels are stratified over the ``slots`` samples of one optimiser update (every
+    process, every accumulated micro-step): the sample in ``slot`` j [B] takes the uniform number (j + u) / slots."""
     if SigmaSampling(method) == SigmaSampling.LOG_NORMAL:
         return torch.exp(LOG_NORMAL_MEAN + LOG_NORMAL_STD * normal)
     return cosine_interpolated_sigma((slot.to(uniform.dtype) + uniform) / slots)

@@ -98,7 +98,8 @@ def micro_step_loss(denoiser: nn.Module, models: DanceModels, batch: dict[str, t
                     dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     """The loss of one batch (a process's part of a micro-step) -> (mean loss [], sigmas [B]).
 
-    batch: :class:`~dancegen.train.data.ClipDataset` samples, collated; slots: samples per global micro-step;
+    batch: :class:`~dancegen.train.data.ClipDataset` samples, collated; slots: samples per optimiser update (all
+    processes and accumulated micro-steps), over which the noise levels are stratified;
     dtype: what the frozen networks hold (the inputs are cast to it)."""
     pixels = batch["pixels"].to(device)  # [B, F, 3, H, W]
     batch_size, frames = pixels.shape[:2]

@@ -29,10 +29,10 @@ from tqdm.auto import tqdm
 from ..config import MixedPrecision, PresetName, TrainSettings
 from ..errors import SettingsError
 from ..face import FaceAnalyser, FaceAnalyserConfig, antelopev2_folder
-from ..models import get_preset, load_models, pick_device, resolve_models, write_trained
+from ..models import get_preset, load_models, pick_device, read_trained, resolve_models, write_trained
 from ..models.build import DanceModels
 from ..models.trained import PARTS, part_keys
-from .checkpoint import check_resumable, latest_checkpoint, load_states, read_state, save_checkpoint
+from .checkpoint import CHECKPOINTS, check_resumable, latest_checkpoint, load_states, read_state, save_checkpoint
 from .data import ClipDataset, PositionSampler, scan_clips
 from .step import Denoiser, micro_step_loss
 
@@ -130,7 +130,8 @@ def optimiser_step(accelerator, denoiser: torch.nn.Module, optimizer, models: Da
         batch = next(batches)
         with accelerator.accumulate(denoiser):
             with accelerator.autocast():
-                loss, _ = micro_step_loss(denoiser, models, batch, slots=accelerator.num_processes * settings.batch,
+                slots = accelerator.num_processes * settings.batch * settings.grad_accum  # samples per update
+                loss, _ = micro_step_loss(denoiser, models, batch, slots=slots,
                                           sigma_sampling=settings.sigma_sampling, dropout=settings.conditioning_dropout,
                                           face_weight=settings.face_weight, device=accelerator.device, dtype=dtype)
             accelerator.backward(loss)
@@ -154,7 +155,18 @@ def train(settings: TrainSettings, data: str | Path, out: str | Path,
     record = _settings_record(settings)
 
     resume = latest_checkpoint(out) if settings.resume else None
+    if not settings.resume and (out / CHECKPOINTS).is_dir() and any((out / CHECKPOINTS).iterdir()):
+        raise SettingsError(f"{out} already holds a training run (checkpoints/): pass --resume to continue it, or "
+                            "choose a new --out")
+    if settings.init is None and preset.trained and not settings.download:
+        raise SettingsError("the stableanimator preset trains on StableAnimator's weights: pass --init CHECKPOINTS "
+                            "(the folder with Animation/ and SVD/) or --download")
+    if settings.init is not None and not preset.trained and read_trained(settings.init) is None:
+        raise SettingsError(f"--init {settings.init} is not a folder written by dancegen train; the tiny preset "
+                            "starts from its random networks or from such a folder")
     saved = read_state(resume) if resume is not None else None
+    if settings.resume and saved is None and main:
+        say(f"no checkpoint in {out / CHECKPOINTS} yet: starting at step 0")
     if saved is not None:
         check_resumable(saved, record, world, settings.batch)
     # a checkpoint is a trained folder: its parts over its base are where a resumed run starts

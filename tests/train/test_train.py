@@ -23,7 +23,7 @@ from dancegen.models.trained import part_keys
 from dancegen.train.checkpoint import latest_checkpoint
 from dancegen.train.data import ClipDataset, scan_clips
 from dancegen.train.step import Denoiser, micro_step_loss
-from dancegen.train.trainer import select_trainable, train
+from dancegen.train.trainer import select_trainable, setup_networks, train
 
 TINY = dict(frames=4, size=(64, 64), workers=0, device="cpu")
 STEPS, LR = 16, 1e-2
@@ -39,11 +39,12 @@ def clips(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def run(clips, tmp_path_factory):
-    """16 steps of the default parts (face encoder, identity projections), a checkpoint every 4."""
+    """16 steps of the default parts (face encoder, identity projections), a checkpoint every 4, the data loaded
+    in a worker process (the other runs load it in the main one: the samples must not change)."""
     out = tmp_path_factory.mktemp("run") / "out"
     said = []
-    result = train(TrainSettings(steps=STEPS, lr=LR, checkpoint_every=4, keep_checkpoints=2, **TINY), clips, out,
-                   say=said.append)
+    settings = TrainSettings(steps=STEPS, lr=LR, checkpoint_every=4, keep_checkpoints=2, **{**TINY, "workers": 1})
+    result = train(settings, clips, out, say=said.append)
     return out, result, said
 
 
@@ -108,6 +109,24 @@ def test_optional_parts_get_gradients_and_nothing_else_does(clips, analyser):
     assert sum(float(p.grad.abs().sum()) > 0 for p in chosen.values()) > 0.9 * len(chosen)
 
 
+def test_gradient_checkpointing_gives_the_same_gradients(clips, analyser):
+    data = ClipDataset(scan_clips(clips, 4, analyser)[0], 4, (64, 64), stride=4, seed=0)
+    batch = default_collate([data[1]])
+    grads = []
+    for checkpointing in (False, True):
+        tiny = models.build("tiny", seed=0)
+        settings = TrainSettings(gradient_checkpointing=checkpointing, **TINY)
+        trainable, dtype, denoiser = setup_networks(tiny, settings)
+        loss, _ = micro_step_loss(denoiser, tiny, batch, slots=1, sigma_sampling="cosine_interpolated", dropout=0.1,
+                                  face_weight=1.0, device=torch.device("cpu"), dtype=dtype)
+        loss.backward()
+        grads.append({name: p.grad for name, p in trainable})
+        assert tiny.unet.is_gradient_checkpointing == checkpointing
+    assert grads[0].keys() == grads[1].keys()
+    for name in grads[0]:
+        assert torch.allclose(grads[0][name], grads[1][name], rtol=1e-4, atol=1e-7), name
+
+
 def test_a_checkpoint_resumes_to_the_same_step_optimiser_and_data(run, clips, tmp_path):
     out, result, _ = run
     kept = sorted(p.name for p in (out / "checkpoints").iterdir())
@@ -138,6 +157,16 @@ def test_a_checkpoint_resumes_to_the_same_step_optimiser_and_data(run, clips, tm
         train(TrainSettings(steps=STEPS, seed=1, resume=True, **TINY), clips, resumed)
 
 
+def test_runs_that_would_mix_or_miss_their_weights_are_refused(run, clips, tmp_path):
+    out = run[0]
+    with pytest.raises(SettingsError, match="already holds a training run"):
+        train(TrainSettings(steps=1, **TINY), clips, out)
+    with pytest.raises(SettingsError, match="not a folder written by dancegen train"):
+        train(TrainSettings(steps=1, init=str(tmp_path), **TINY), clips, tmp_path / "new")
+    with pytest.raises(SettingsError, match="--init CHECKPOINTS"):
+        train(TrainSettings(steps=1, preset="stableanimator", **TINY), clips, tmp_path / "new")
+
+
 def test_generate_loads_the_trained_weights(run, tmp_path, drum_music):
     from dancegen.cli.generate import main
 
@@ -156,11 +185,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_processes_train_like_one_with_twice_the_batch(clips, tmp_path):
+def test_two_processes_and_accumulation_train_like_one_with_twice_the_batch(clips, tmp_path):
     """accelerate launch, two CPU processes with one clip each: the same samples and noise as one process with two
     clips, and the gradients averaged over both, so the same loss and the same update (Adam's first step moves a
     weight by about the learning rate, 1e-2, in the direction of its gradient's sign; float rounding moves it by
-    far less)."""
+    far less). Gradient accumulation over two micro-steps of one clip gives the same too."""
     two = tmp_path / "two"
     flags = ["--steps", "1", "--lr", str(LR), "--frames", "4", "--size", "64", "64", "--workers", "0",
              "--device", "cpu"]
@@ -173,13 +202,18 @@ def test_two_processes_train_like_one_with_twice_the_batch(clips, tmp_path):
     state = json.loads((two / "checkpoints" / "step-00000001" / "state.json").read_text())
     assert (state["processes"], state["batch"], state["samples"]) == (2, 1, 2)
     one = train(TrainSettings(steps=1, lr=LR, batch=2, **TINY), clips, tmp_path / "one", say=lambda line: None)
+    # and one process accumulating the gradients of two micro-steps of one clip does the same
+    accumulated = train(TrainSettings(steps=1, lr=LR, grad_accum=2, **TINY), clips, tmp_path / "accumulated",
+                        say=lambda line: None)
     with (two / "train_log.csv").open() as fh:
         losses = [float(row["loss"]) for row in csv.DictReader(fh)]
-    assert losses == pytest.approx(one.losses, rel=1e-5)
-    ours, theirs = weights_of(two), weights_of(tmp_path / "one")
+    assert losses == pytest.approx(one.losses, rel=1e-5) and accumulated.losses == pytest.approx(one.losses, rel=1e-5)
+    theirs = weights_of(tmp_path / "one")
     start = models.build("tiny", seed=0).face_encoder.state_dict()
-    for name in ours:
-        for key in ours[name]:
-            assert torch.allclose(ours[name][key], theirs[name][key], rtol=0, atol=1e-3), (name, key)
-    moved = torch.cat([(ours["face_encoder.pth"][k] - start[k]).abs().flatten() for k in start])
-    assert float(moved.median()) > 5e-3  # it did learn: most weights moved by about one learning rate
+    for folder in (two, tmp_path / "accumulated"):
+        ours = weights_of(folder)
+        for name in ours:
+            for key in ours[name]:
+                assert torch.allclose(ours[name][key], theirs[name][key], rtol=0, atol=1e-3), (folder, name, key)
+        moved = torch.cat([(ours["face_encoder.pth"][k] - start[k]).abs().flatten() for k in start])
+        assert float(moved.median()) > 5e-3  # it did learn: most weights moved by about one learning rate
