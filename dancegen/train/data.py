@@ -104,10 +104,12 @@ def _load_array(path: Path, what: str) -> np.ndarray:
         raise ValueError(f"{what} cannot be read ({type(exc).__name__})") from None
 
 
-def _embedding(folder: Path, reference: Callable[[], PIL.Image.Image], faces: FaceAnalyser) -> np.ndarray:
-    """The reference's face embedding for ``faces``' source: cached in the clip folder, else detected and cached."""
+def _embedding(folder: Path, reference: Callable[[], PIL.Image.Image], source: Path,
+               faces: FaceAnalyser) -> np.ndarray:
+    """The reference's face embedding for ``faces``' source: cached in the clip folder (unless the cache is older
+    than the ``source`` file of the reference), else detected and cached."""
     cache = folder / face_cache_name(faces.source)
-    if cache.is_file():
+    if cache.is_file() and cache.stat().st_mtime >= source.stat().st_mtime:
         value = _load_array(cache, cache.name).astype(np.float32).reshape(-1)
         if value.shape == (512,) and np.isfinite(value).all():
             return value
@@ -179,7 +181,8 @@ def check_clip(folder: Path, frames_needed: int, faces: FaceAnalyser) -> Clip:
                 frame_files=frame_files, poses=poses.astype(np.float32), face_boxes=boxes,
                 embedding=np.zeros(512, np.float32), reference=reference)
     try:
-        embedding = _embedding(folder, clip.reference_image, faces)
+        source = reference or video or frame_files[0]
+        embedding = _embedding(folder, clip.reference_image, source, faces)
     except (VideoError, DataError) as exc:
         raise ValueError(f"the reference frame cannot be decoded ({exc})") from None
     return replace(clip, embedding=embedding)

@@ -26,8 +26,8 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..config import MixedPrecision, PresetName, TrainSettings
-from ..errors import SettingsError
+from ..config import PresetName, TrainSettings
+from ..errors import SettingsError, UserError
 from ..face import FaceAnalyser, FaceAnalyserConfig, antelopev2_folder
 from ..models import get_preset, load_models, pick_device, read_trained, resolve_models, write_trained
 from ..models.build import DanceModels
@@ -197,6 +197,8 @@ def train(settings: TrainSettings, data: str | Path, out: str | Path,
         states["scaler"] = accelerator.scaler
     start = 0
     if saved is not None:
+        if saved.step > settings.steps:
+            raise SettingsError(f"{saved.folder} is at step {saved.step}, past --steps {settings.steps}")
         load_states(saved.folder, states)
         start = saved.step
         if main:
@@ -226,7 +228,9 @@ def train(settings: TrainSettings, data: str | Path, out: str | Path,
         value = optimiser_step(accelerator, denoiser, optimizer, models, batches, settings, trainable, dtype)
         schedule.step()
         if not math.isfinite(value):
-            raise FloatingPointError(f"the loss became {value} at step {step + 1}")
+            raise UserError(f"the training diverged: the loss became {value} at step {step + 1}; try a lower --lr, "
+                            "or --mixed-precision bf16 or no instead of fp16 (--resume goes on from the last "
+                            "checkpoint)")
         losses.append(value)
         log.add(step + 1, value, lr, time.perf_counter() - clock,
                 (step + 1) * settings.grad_accum * world * settings.batch)

@@ -1,6 +1,8 @@
 """Training clips: checking them (a clear reason naming each clip left out, the rest used), the sample stream, and
 what one sample holds."""
 
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -52,8 +54,13 @@ def test_bad_clips_are_named_with_their_reason_and_the_rest_is_used(mixed_data, 
     assert "only 3 frames" in reasons["too_short"]
     assert "no video.mp4 and no frames/" in reasons["empty"]
     # the face embedding was detected once and cached beside the clip
-    cached = np.load(mixed_data / "good_video" / "face.offline.npy")
+    cache = mixed_data / "good_video" / "face.offline.npy"
+    cached = np.load(cache)
     assert cached.shape == (512,) and np.allclose(cached, clips[1].embedding)
+    np.save(cache, np.ones(512, np.float32))  # a cache that is read as it is while it is newer than the video...
+    assert np.all(scan_clips(mixed_data, 4, analyser)[0][1].embedding == 1)
+    os.utime(cache, (0, 0))  # ...and detected again once the video is newer (a changed reference)
+    assert np.allclose(scan_clips(mixed_data, 4, analyser)[0][1].embedding, cached)
     video = clips[1]
     assert video.first == 1 and video.face_boxes.shape == (8, 4)
     assert clips[0].reference is not None and [p.name for p in clips[0].frame_files][:3] == [
