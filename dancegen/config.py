@@ -52,6 +52,24 @@ class Framing(enum.StrEnum):
     WHOLE_BODY = "whole_body"  # shrunk until all of the body fits the frame
 
 
+class MixedPrecision(enum.StrEnum):
+    NO = "no"  # float32 throughout
+    FP16 = "fp16"  # autocast to float16 with a gradient scaler (CUDA)
+    BF16 = "bf16"  # autocast to bfloat16
+
+
+class SigmaSampling(enum.StrEnum):
+    COSINE_INTERPOLATED = "cosine_interpolated"  # StableAnimator's train.py: simple diffusion's shifted cosine
+    LOG_NORMAL = "log_normal"  # EDM's log-normal (the line StableAnimator left commented out: mean 0.7, std 1.6)
+
+
+class LRSchedule(enum.StrEnum):
+    CONSTANT = "constant"  # StableAnimator's default
+    CONSTANT_WITH_WARMUP = "constant_with_warmup"
+    LINEAR = "linear"
+    COSINE = "cosine"
+
+
 class NoFace(enum.StrEnum):
     REFUSE = "refuse"  # a photo without a face is refused with a message
     BASELINE = "baseline"  # make the baseline only (no identity branch) and say so
@@ -225,8 +243,11 @@ class StudioConfig:
 
     preset: PresetName = setting(PresetName.TINY, "model: tiny (offline, untrained) or stableanimator (trained "
                                  "weights)", env="DANCEGEN_PRESET")
-    weights_dir: str | None = setting(None, "StableAnimator checkpoints folder (Animation/, SVD/, antelopev2/)",
+    weights_dir: str | None = setting(None, "StableAnimator checkpoints folder (Animation/, SVD/, antelopev2/), or "
+                                      "a folder written by dancegen train (its trained parts over its base)",
                                       env="DANCEGEN_WEIGHTS", flag="--weights", metavar="DIR")
+    base_weights: str | None = setting(None, "StableAnimator checkpoints under trained --weights (default: the "
+                                       "folder their manifest names)", env="DANCEGEN_BASE_WEIGHTS", metavar="DIR")
     download: bool = setting(False, "fetch the weights from the Hugging Face hub when no folder is given",
                              env="DANCEGEN_DOWNLOAD")
     device: str | None = setting(None, "cuda or cpu (default: cuda when available)", env="DANCEGEN_DEVICE")
@@ -308,6 +329,75 @@ class GenerationSettings:
     mode: Mode = setting(Mode.AB, "ab: baseline and identity from the same noise; or one of them")
     framing: Framing = setting(Framing.PHOTO, "photo: the photo's scale, the skeleton lies on the person (a close "
                                "photo gives a close-up dance); whole_body: shrunk until all of the body fits")
+
+    def __post_init__(self) -> None:
+        check(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSettings:
+    """One training run (``dancegen train``): what is trained, on what, and how."""
+
+    preset: PresetName = setting(PresetName.TINY, "model sizes: tiny (random seeded base) or stableanimator")
+    init: str | None = setting(None, "start from: StableAnimator's checkpoints folder (the stableanimator base) or "
+                               "a folder written by dancegen train (default: the tiny preset's random networks)",
+                               metavar="DIR")
+    base_weights: str | None = setting(None, "StableAnimator checkpoints under a trained --init (default: the "
+                                       "folder its manifest names)", metavar="DIR")
+    download: bool = setting(False, "fetch the stableanimator base from the Hugging Face hub when no --init is given")
+    tiny_seed: int = setting(0, "seed of the tiny preset's random base", flag="", low=0)
+    steps: int = setting(1000, "optimiser steps to train to (with --resume: in total)", low=1)
+    lr: float = setting(1e-5, "learning rate (StableAnimator trained with 1e-5)", low=0.0)
+    lr_schedule: LRSchedule = setting(LRSchedule.CONSTANT, "learning-rate schedule after the warm-up")
+    lr_warmup: int = setting(0, "warm-up steps of the schedules that have one", low=0)
+    weight_decay: float = setting(1e-2, "AdamW weight decay", low=0.0)
+    max_grad_norm: float = setting(1.0, "gradients are clipped to this norm (0: not clipped)", low=0.0)
+    batch: int = setting(1, "clips per process and micro-step", low=1)
+    grad_accum: int = setting(1, "micro-steps per optimiser step (gradient accumulation)", low=1)
+    frames: int | None = setting(None, "frames per training clip (default: the preset's window, 16 or 8)", low=1)
+    size: tuple[int, int] | None = setting(None, "training size in px, multiples of 64 (default: the model's)",
+                                           low=64, high=2048, multiple_of=64, metavar=("W", "H"))
+    frame_stride: int = setting(4, "take every k-th frame of a clip, less when it is too short (StableAnimator: 4)",
+                                low=1)
+    mixed_precision: MixedPrecision = setting(MixedPrecision.NO, "autocast the forward pass: no, fp16 or bf16")
+    gradient_checkpointing: bool = setting(False, "recompute the UNet's activations in the backward pass (much "
+                                           "less memory, slower steps)")
+    train_pose_net: bool = setting(False, "also train the pose net")
+    train_unet_attention: bool = setting(False, "also train every UNet attention layer (StableAnimator's choice)")
+    conditioning_dropout: float = setting(0.1, "p: the CLIP token is dropped with probability 2p and the reference "
+                                          "latent with 2p, both with p (StableAnimator's scheme)", low=0.0,
+                                          high=1.0 / 3.0)
+    sigma_sampling: SigmaSampling = setting(SigmaSampling.COSINE_INTERPOLATED, "noise levels drawn as StableAnimator "
+                                            "(cosine_interpolated) or EDM's log-normal")
+    face_weight: float = setting(1.0, "loss weight 1 + w inside the face boxes (StableAnimator: 1)", low=0.0)
+    checkpoint_every: int = setting(500, "save a resumable checkpoint every this many steps (and at the end)",
+                                    low=1)
+    keep_checkpoints: int = setting(3, "checkpoints kept; older ones are deleted", low=1)
+    seed: int = setting(0, "seed of the data order, noise levels, noise and dropout", low=0, high=2**63 - 1)
+    resume: bool = setting(False, "continue from the newest checkpoint in --out (same step, optimiser, data)")
+    workers: int = setting(2, "data-loading worker processes per training process", low=0)
+    device: str | None = setting(None, "cuda or cpu (default: cuda when available)")
+
+    def __post_init__(self) -> None:
+        check(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class PrepareSettings:
+    """Turning raw dance videos into training clips (``dancegen prepare``)."""
+
+    preset: PresetName = setting(PresetName.TINY, "which face embedding to cache: offline models (tiny) or "
+                                 "antelopev2 (stableanimator)")
+    weights_dir: str | None = setting(None, "folder holding DWPose/ (yolox_l.onnx, dw-ll_ucoco_384.onnx) and "
+                                      "antelopev2/, e.g. StableAnimator's checkpoints", flag="--weights",
+                                      metavar="DIR")
+    download: bool = setting(False, "fetch DWPose and antelopev2 from StableAnimator's hub repo")
+    max_frames: int = setting(900, "frames kept from each video (the first ones)", low=1)
+    max_side: int = setting(1024, "frames are shrunk so their longer side is at most this, px", low=64)
+    min_body_joints: int = setting(8, "a frame counts as showing the dancer with this many joints seen", low=1,
+                                   high=18)
+    min_body_frames: float = setting(0.9, "a video is skipped when fewer of its frames show the dancer", low=0.0,
+                                     high=1.0)
 
     def __post_init__(self) -> None:
         check(self)

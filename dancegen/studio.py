@@ -12,7 +12,6 @@ The app (:mod:`dancegen.app`) and the command line (:mod:`dancegen.cli`) only ta
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
@@ -27,18 +26,17 @@ from pathlib import Path
 import numpy as np
 import PIL.Image
 import torch
-from cachetools import LRUCache
 
 from .choreo import ProceduralChoreographer
 from .config import Framing, GenerationSettings, Mode, NoFace, StudioConfig
-from .errors import GenerationCancelled, GroundTruthError, MusicError, NoFaceError, OutOfMemory, SettingsError
+from .errors import GenerationCancelled, GroundTruthError, NoFaceError, OutOfMemory, SettingsError
 from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, antelopev2_folder, require_antelopev2
 from .face.preview import draw_preview
 from .io import compose, outputs, video
 from .io.photo import PhotoSource, load_photo
 from .metrics.report import GenerationMetrics
-from .models import build, get_preset, load_stableanimator, pick_device, pick_dtype, resolve_weights
-from .music import MusicAnalysis, analyse, with_meter_of
+from .models import get_preset, load_models, pick_device, pick_dtype, resolve_models
+from .music import MusicAnalysis, MusicLibrary
 from .pipeline import DancePipeline, DancePipelineOutput, temporal_windows
 from .pose.detect import BodyDetector, BodyDetectorConfig, dwpose_folder
 from .pose.layout import BodyLayout, body_from_face, body_from_keypoints
@@ -48,7 +46,6 @@ from .timing import Progress, RunTimer, Work
 
 # GenerationSettings.framing -> the body layout's fit mode
 FIT = {Framing.PHOTO: "clip", Framing.WHOLE_BODY: "scale"}
-METER_CONTEXT_S = 120.0  # seconds of the song around a shorter segment that decide its meter and bar phase
 # seconds per unit of work (timing.Work) before calibrate() or a run has measured this machine: the tiny preset on
 # the 2-core development VM
 DEFAULT_RATES = {"preparing": 1.0, "encoding": 0.4, "denoising": 0.22, "writing": 1.9}
@@ -98,8 +95,11 @@ class DanceStudio:
         # Offline face models: the face-crop preview and the identity metrics, for every preset.
         self.preview_faces = FaceAnalyser(FaceAnalyserConfig(source="offline"))
         self.body_detector: BodyDetector | None = None  # DWPose, when its weights are there (real path)
+        # --weights: StableAnimator's checkpoints, or a folder written by `dancegen train` over its base
+        source = resolve_models(self.preset, config.weights_dir, config.base_weights, config.download,
+                                config.tiny_seed)
         if self.preset.trained:
-            paths = resolve_weights(config.weights_dir, download=config.download)
+            paths = source.paths
             # The trained face encoder only understands antelopev2 (glintr100) embeddings.
             antelope = antelopev2_folder(paths.root, download=config.download)
             self.identity_faces = FaceAnalyser(FaceAnalyserConfig(source="antelopev2", model_dir=str(antelope),
@@ -109,13 +109,13 @@ class DanceStudio:
                 self.body_detector = BodyDetector.from_folder(dwpose, BodyDetectorConfig(providers=providers))
             else:
                 self.warnings.append("DWPose weights not found: the dancer is placed from the face box alone")
-            models = load_stableanimator(paths, torch.device("cpu") if offload else self.device, self.dtype)
+            models = load_models(source, torch.device("cpu") if offload else self.device, self.dtype)
             if not cuda:
                 self.warnings.append("the full-size model is running on the CPU: expect hours per video"
                                      + (" (--dtype bfloat16 is about twice as fast on CPUs with bf16 support)"
                                         if self.dtype == torch.float32 else ""))
         else:
-            models = build(self.preset, self.device, self.dtype, seed=config.tiny_seed)
+            models = load_models(source, self.device, self.dtype)
             # Random encoder: any embedding is as (un)meaningful as another, so the offline one is used.
             self.identity_faces = self.preview_faces
         self.models = models
@@ -128,8 +128,7 @@ class DanceStudio:
         self._pipe_lock = threading.RLock() if config.cpu_offload else contextlib.nullcontext()
         self.choreographer = ProceduralChoreographer()
         self.outputs = outputs.OutputDir(config.output_root, config.output_max_age_s)
-        self._music_cache: LRUCache = LRUCache(maxsize=8)  # (file digest, offset, seconds) -> MusicAnalysis
-        self._music_lock = threading.Lock()
+        self.music = MusicLibrary(config.max_music_s)  # analysed music, cached by content
         self.timer = RunTimer(dict(DEFAULT_RATES))  # seconds per unit of work here; see calibrate()
 
     # ------------------------------------------------------------------------------------------- description
@@ -245,36 +244,8 @@ class DanceStudio:
 
     def analyse_music(self, path: str | os.PathLike, offset_s: float = 0.0, seconds: float | None = None
                       ) -> MusicAnalysis:
-        """Beats, tempo and energy of a music segment (cached by file content and segment). When the segment is a
-        part of a longer song, a longer stretch around it (up to METER_CONTEXT_S) decides the meter and bar phase."""
-        path = Path(path)
-        if not path.is_file():
-            raise MusicError(f"music file not found: {path.name}")
-        digest = hashlib.sha1()
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        key = (digest.hexdigest(), float(offset_s), None if seconds is None else float(seconds))
-        segment = self._cached(key, lambda: analyse(path, offset_s=offset_s, duration_s=seconds,
-                                                    max_seconds=self.config.max_music_s))
-        total = segment.source_duration_s
-        if total is None or segment.duration_s >= min(total, METER_CONTEXT_S) - 0.5:
-            return segment  # already the whole song, or a long enough stretch
-        middle = segment.offset_s + segment.duration_s / 2
-        start = max(0.0, min(middle - METER_CONTEXT_S / 2, total - METER_CONTEXT_S))
-        context = self._cached((key[0], "context", round(start, 3)),
-                               lambda: analyse(path, offset_s=start, duration_s=METER_CONTEXT_S,
-                                               max_seconds=METER_CONTEXT_S))
-        return with_meter_of(segment, context)
-
-    def _cached(self, key: tuple, make: Callable[[], MusicAnalysis]) -> MusicAnalysis:
-        with self._music_lock:
-            cached = self._music_cache.get(key)
-        if cached is None:
-            cached = make()
-            with self._music_lock:
-                self._music_cache[key] = cached
-        return cached
+        """Beats, tempo and energy of a music segment, cached (see :class:`~dancegen.music.MusicLibrary`)."""
+        return self.music.analyse(path, offset_s, seconds)
 
     def canvas(self, settings: GenerationSettings, photo_size: tuple[int, int]) -> tuple[int, int]:
         """The generation (width, height): the settings' size, else the preset's canvas for the photo's shape

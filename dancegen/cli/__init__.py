@@ -26,6 +26,8 @@ COMMANDS = {
     "eval": ("dancegen.cli.eval", "an A/B study: photos x songs x identity settings -> results.csv, summary.md"),
     "review": ("dancegen.app.review", "a web page for blind A/B judgements of a study's videos"),
     "serve": ("dancegen.app.serve", "run the web app (the same as python app.py)"),
+    "prepare": ("dancegen.cli.prepare", "raw dance videos -> training clips (poses, face embedding, face boxes)"),
+    "train": ("dancegen.cli.train", "train the identity branch on dance clips"),
 }
 
 

@@ -317,13 +317,35 @@ def probe(path) -> VideoInfo:
                                                    **audio})
 
 
-def frames_of(path) -> np.ndarray:
-    """All decoded frames of ``path`` as [T, H, W, 3] uint8 RGB (holds the whole clip: for tests and short clips)."""
+def iter_frames(path, stop: int | None = None) -> Iterator[np.ndarray]:
+    """The decoded frames of ``path`` one at a time, [H, W, 3] uint8 RGB, up to frame ``stop`` (exclusive)."""
     with _open_video(path) as container:
+        if stop is not None and stop <= 0:
+            return
         try:
-            frames = [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
+            for i, frame in enumerate(container.decode(container.streams.video[0])):
+                yield frame.to_ndarray(format="rgb24")
+                if stop is not None and i + 1 >= stop:
+                    return
         except av.FFmpegError as exc:
             raise VideoError(f"ffmpeg could not decode {Path(path).name}: {exc}") from None
+
+
+def count_frames(path) -> tuple[int, int, int]:
+    """(frames, width, height) of ``path``'s video stream from its packets, without decoding them (fast; a damaged
+    stream shows only when it is decoded)."""
+    with _open_video(path) as container:
+        stream = container.streams.video[0]
+        try:
+            frames = sum(1 for packet in container.demux(stream) if packet.size)
+        except av.FFmpegError as exc:
+            raise VideoError(f"ffmpeg could not read {Path(path).name}: {exc}") from None
+        return frames, stream.codec_context.width, stream.codec_context.height
+
+
+def frames_of(path) -> np.ndarray:
+    """All decoded frames of ``path`` as [T, H, W, 3] uint8 RGB (holds the whole clip: for tests and short clips)."""
+    frames = list(iter_frames(path))
     if not frames:
         raise VideoError(f"{Path(path).name} has a video stream but no frame could be decoded")
     return np.stack(frames)

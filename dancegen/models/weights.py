@@ -50,24 +50,32 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def load_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
-    """Load every key, or raise a WeightsError naming the source and the first offending keys. Never partial."""
+def load_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str,
+                keys: list[str] | None = None) -> None:
+    """Load every key, or raise a WeightsError naming the source and the first offending keys. Never partial.
+
+    ``keys``: the state holds exactly these keys of the module (a trained subset, e.g. the identity projections)
+    instead of all of them; the others keep their values."""
     expected = module.state_dict()
+    if keys is not None:
+        expected = {k: expected[k] for k in keys}
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
     mismatched = [f"{k} {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}"
                   for k in expected if k in state and state[k].shape != expected[k].shape]
     problems = []
-    for label, keys in (("missing", missing), ("unexpected", unexpected), ("shape mismatch", mismatched)):
-        if keys:
-            problems.append(f"{len(keys)} {label} (first: {', '.join(keys[:3])})")
+    for label, found in (("missing", missing), ("unexpected", unexpected), ("shape mismatch", mismatched)):
+        if found:
+            problems.append(f"{len(found)} {label} (first: {', '.join(found[:3])})")
     if problems:
         raise WeightsError(f"{source} does not fit {type(module).__name__}: " + "; ".join(problems))
     on_meta = any(p.is_meta for p in module.parameters())
     target = next(iter(expected.values()))
-    if on_meta:  # assign the loaded tensors, cast to the model's dtype
+    if on_meta and keys is None:  # assign the loaded tensors, cast to the model's dtype
         state = {k: v.to(dtype=target.dtype) for k, v in state.items()}
-    module.load_state_dict(state, strict=True, assign=on_meta)
+    elif on_meta:
+        raise WeightsError(f"{source} holds part of {type(module).__name__}, which has no weights yet")
+    module.load_state_dict(state, strict=keys is None, assign=on_meta)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ overlapping temporal windows (:mod:`.windows`). An A/B run denoises the baseline
 batch from the same noise.
 """
 
-from .pipeline import DancePipeline, DancePipelineOutput
+from .pipeline import DancePipeline, DancePipelineOutput, clip_input
 from .windows import temporal_windows, window_weights
 
-__all__ = ["DancePipeline", "DancePipelineOutput", "temporal_windows", "window_weights"]
+__all__ = ["DancePipeline", "DancePipelineOutput", "clip_input", "temporal_windows", "window_weights"]

@@ -41,6 +41,16 @@ CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 SAMPLES = {"ab": ("baseline", "identity"), "baseline": ("baseline",), "identity": ("identity",)}
 
 
+def clip_input(pixels: torch.Tensor, size: int) -> torch.Tensor:
+    """Images [B, 3, H, W] in [-1, 1] -> the CLIP image encoder's input [B, 3, size, size], as SVD prepares it: an
+    antialiased resize, back to [0, 1] without a clamp (the resize's overshoot reaches CLIP as it is), CLIP's mean
+    and std."""
+    pixels = (_resize_with_antialiasing(pixels, (size, size)) + 1) / 2
+    mean = torch.tensor(CLIP_MEAN, device=pixels.device).view(1, 3, 1, 1)
+    std = torch.tensor(CLIP_STD, device=pixels.device).view(1, 3, 1, 1)
+    return (pixels - mean) / std
+
+
 @dataclass
 class DancePipelineOutput(BaseOutput):
     videos: dict[str, np.ndarray]  # "baseline" / "identity" -> [T, H, W, 3] uint8 RGB (empty for output_type "latent")
@@ -117,13 +127,8 @@ class DancePipeline(DiffusionPipeline):
 
     def encode_clip(self, image: PIL.Image.Image, device, dtype) -> torch.Tensor:
         """Reference -> CLIP image embedding token. [1, 1, C]"""
-        size = self.image_encoder.config.image_size
         pixels = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0).permute(2, 0, 1)[None]  # [1,3,H,W]
-        pixels = _resize_with_antialiasing(pixels * 2 - 1, (size, size))
-        pixels = (pixels + 1) / 2  # no clamp: SVD feeds the antialiased resize's overshoot to CLIP as it is
-        mean = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
-        std = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
-        pixels = ((pixels - mean) / std).to(device=device, dtype=dtype)
+        pixels = clip_input(pixels * 2 - 1, self.image_encoder.config.image_size).to(device=device, dtype=dtype)
         return self.image_encoder(pixels).image_embeds[:, None]  # [1, 1, C]
 
     def encode_reference_latent(self, image: PIL.Image.Image, width: int, height: int, noise_aug: float,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support.onnx_models import constant_model
 
 from dancegen.pose.layout import BodyLayoutError, body_from_keypoints
 from dancegen.pose.topology import JOINTS
@@ -71,23 +72,6 @@ def test_yolox_decoding_and_person_boxes():
     assert batch[:, :320].max() == 7 and (batch[:, 320:] == 114).all()
 
 
-def _constant_model(path, in_name, in_shape, outputs):
-    """An ONNX model that ignores its input and returns constant arrays (stand-in for the DWPose weights)."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    nodes, outs = [], []
-    for name, value in outputs.items():
-        nodes.append(helper.make_node("Constant", [], [name], value=numpy_helper.from_array(
-            value.astype(np.float32), name=name + "_value")))
-        outs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(value.shape)))
-    graph = helper.make_graph(nodes, "constant", [helper.make_tensor_value_info(in_name, TensorProto.FLOAT, in_shape)],
-                              outs)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-
-
 def test_body_detector_end_to_end_with_stand_in_models(tmp_path):
     from dancegen.errors import WeightsError
     from dancegen.pose.detect import DETECTOR_FILE, POSE_FILE, BodyDetector
@@ -97,11 +81,11 @@ def test_body_detector_end_to_end_with_stand_in_models(tmp_path):
     i = 20 * 80 + 10  # person box centre (84, 162), size 80 x 160 in detector input px
     raw[0, i, :4] = (0.5, 0.25, np.log(10.0), np.log(20.0))
     raw[0, i, 4:6] = 1.0, 0.9
-    _constant_model(tmp_path / DETECTOR_FILE, "images", [1, 3, 640, 640], {"output": raw})
+    constant_model(tmp_path / DETECTOR_FILE, "images", [1, 3, 640, 640], {"output": raw})
     sx, sy = np.zeros((1, 133, 576)), np.zeros((1, 133, 768))
     sx[0, 1:, 288], sy[0, 1:, 384] = 0.8, 0.7  # every keypoint at the crop centre...
     sx[0, 0, 288 + 96], sy[0, 0, 384 - 128] = 0.8, 0.7  # ...but the nose, 48 px right and 64 px up in the crop
-    _constant_model(tmp_path / POSE_FILE, "input", [1, 3, 384, 288], {"simcc_x": sx, "simcc_y": sy})
+    constant_model(tmp_path / POSE_FILE, "input", [1, 3, 384, 288], {"simcc_x": sx, "simcc_y": sy})
 
     detector = BodyDetector.from_folder(tmp_path)
     image = np.zeros((320, 640, 3), np.uint8)  # letterbox ratio 1: detector px = image px

@@ -33,7 +33,7 @@ def test_the_tiny_grid_gives_the_table_summary_plots_and_videos(study):
     for column in (CSIM, FACE_RATE, "timings_s.denoising", "wall_s", "preset",
                    "weights", "seed", "steps", "fps", "frames", "label", "device", "dtype"):
         assert column in table.columns, column
-    assert set(made["preset"]) == {"tiny"} and set(made["weights"]) == {"random"} and set(made["steps"]) == {1}
+    assert set(made["preset"]) == {"tiny"} and set(made["weights"]) == {"random (seed 0)"} and set(made["steps"]) == {1}
     assert set(made["frames"]) == {8} and (made["wall_s"] > 0).all()
     identity = made[made["role"] == "identity"]
     assert set(identity["alpha"]) == {1.0} and set(identity["id_tokens"]) == {4}
