@@ -374,10 +374,11 @@ class DanceStudio:
         done and the time left; should_stop() is checked before the diffusion and after every window
         (GenerationCancelled when it says so). ``ground_truth``: a video to compare every frame with (PSNR, SSIM,
         LPIPS): frame t is compared with the ground truth's frame at music time offset + t / fps on its own clock,
-        resized to the video size as the photo is (GroundTruthError, before any work, when it cannot be read)."""
+        cropped and resized as the photo is (the photo's crop box, scaled to the ground truth's frames: a video of the
+        photo's scene lines up with the generated one; GroundTruthError, before any work, when it cannot be read)."""
         started = time.perf_counter()
         with self._ground_truth_errors():
-            truth = video.FrameSampler(ground_truth, self._size(settings)) if ground_truth is not None else None
+            truth = video.FrameSampler(ground_truth) if ground_truth is not None else None
         try:
             return self._generate(photo, music_path, settings, progress, should_stop, out_dir, truth, started)
         finally:
@@ -398,6 +399,8 @@ class DanceStudio:
                   out_dir: Path | None, truth: video.FrameSampler | None, started: float) -> GenerationResult:
         # 1-3. Face, music, choreography
         job = self.prepare(photo, music_path, settings)
+        if truth is not None:  # the ground truth goes through the photo's crop
+            truth.view((job.skeletons.width, job.skeletons.height), job.crop.box, job.crop.photo_size)
         timings = job.timings
         work = self.work(settings, len(job.skeletons), job.mode, job.music.duration_s,
                          (job.skeletons.width, job.skeletons.height))

@@ -15,7 +15,7 @@ import math
 import numbers
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -361,21 +361,28 @@ class FrameSampler:
     ``at(times_s)`` yields, for each time (non-decreasing seconds on the file's own clock, 0 = its first frame), the
     frame on screen then: the last frame whose timestamp is at most t (+ 1 ms). It stops at the first time after
     the last frame's display (its timestamp + one frame at the stream's average rate). Frames are RGB uint8
-    [height, width, 3], resized to ``size`` = (width, height) with Lanczos, as the pipeline resizes the reference
-    photo (stretched, no crop). Opening reads the first frame: VideoError when the file has none.
+    [height, width, 3]: the part ``box`` of each frame (see :meth:`view`; all of it by default) resized to ``size`` =
+    (width, height) with Lanczos, as the studio crops and resizes the reference photo. Opening reads the first frame:
+    VideoError when the file has none.
     """
 
-    def __init__(self, path: str | os.PathLike, size: tuple[int, int]):
-        self.path, self.size = Path(path), (int(size[0]), int(size[1]))
+    def __init__(self, path: str | os.PathLike, size: tuple[int, int] | None = None):
+        self.path = Path(path)
         self._container = _open_video(path)
-        stream = self._container.streams.video[0]
-        rate = float(stream.average_rate or 0) or 25.0
-        self._frame_s = 1.0 / rate  # how long the last frame stays on screen
-        self._decoded = self._container.decode(stream)
-        self._next = self._read()  # the next decoded frame, or None at the end
-        if self._next is None:
+        try:
+            stream = self._container.streams.video[0]
+            rate = float(stream.average_rate or 0) or 25.0
+            self._frame_s = 1.0 / rate  # how long the last frame stays on screen
+            self._decoded = self._container.decode(stream)
+            self._next = self._read()  # the next decoded frame, or None at the end
+            if self._next is None:
+                raise VideoError(f"{self.path.name} has a video stream but no frame could be decoded")
+        except BaseException:
             self.close()
-            raise VideoError(f"{self.path.name} has a video stream but no frame could be decoded")
+            raise
+        self.frame_size = (self._next.width, self._next.height)  # (width, height) of the file's frames
+        self.size = self.frame_size if size is None else (int(size[0]), int(size[1]))  # of the frames given
+        self.box: tuple[float, float, float, float] | None = None  # the part of each frame given (None: all)
         self._t0 = float(self._next.time or 0.0)
         self._shown: av.VideoFrame | None = None  # the frame on screen at the last time asked
         self._resized: np.ndarray | None = None  # the shown frame, resized
@@ -385,6 +392,20 @@ class FrameSampler:
             return next(self._decoded, None)
         except av.FFmpegError as exc:
             raise VideoError(f"ffmpeg could not decode {self.path.name}: {exc}") from None
+
+    def view(self, size: tuple[int, int], box: Sequence[float] | None = None,
+             box_of: tuple[int, int] | None = None) -> None:
+        """From now on give the part ``box`` (x1, y1, x2, y2) of each frame, resized to ``size``. ``box`` is in pixels
+        of a picture of ``box_of`` = (width, height) (e.g. the crop of the photo the generation used, when the video
+        shows the photo's scene), scaled to the file's frames; where it reaches outside a frame, black."""
+        self.size = (int(size[0]), int(size[1]))
+        if box is not None:
+            sx, sy = ((1.0, 1.0) if box_of is None
+                      else (self.frame_size[0] / box_of[0], self.frame_size[1] / box_of[1]))
+            self.box = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy)
+        else:
+            self.box = None
+        self._resized = None
 
     def at(self, times_s: Iterable[float]) -> Iterator[np.ndarray]:
         for t in times_s:
@@ -396,6 +417,8 @@ class FrameSampler:
                 return  # past the end of the video
             if self._resized is None:
                 image = self._shown.to_image()  # PIL RGB
+                if self.box is not None:
+                    image = image.crop(tuple(round(v) for v in self.box))  # black outside the frame
                 if image.size != self.size:
                     image = image.resize(self.size, Image.Resampling.LANCZOS)
                 self._resized = np.asarray(image, dtype=np.uint8)

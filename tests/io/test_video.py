@@ -191,6 +191,12 @@ def test_frame_sampler_gives_the_frame_on_screen_at_each_time_resized(tmp_path, 
         (frame,) = small.at([1.0])
     expected = np.asarray(Image.fromarray(decoded[8]).resize((32, 20), Image.Resampling.LANCZOS))
     np.testing.assert_array_equal(frame, expected)
+    with FrameSampler(path) as cut:  # the photo's crop box, given in a picture twice the frame's size
+        cut.view((16, 20), box=(2 * 4, -2 * 2, 2 * 20, 2 * 18), box_of=(2 * W, 2 * H))
+        (frame,) = cut.at([1.0])
+    part = np.zeros((20, 16, 3), np.uint8)  # frame pixels x 4..19, y -2..17: two black rows above the frame
+    part[2:] = decoded[8][:18, 4:20]
+    np.testing.assert_array_equal(frame, part)
     (tmp_path / "notes.mp4").write_text("not a video")
     with pytest.raises(VideoError, match="notes.mp4"):
         FrameSampler(tmp_path / "notes.mp4", (W, H))
