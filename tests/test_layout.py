@@ -19,14 +19,14 @@ ALLOWED = {
     "music": {"io"},
     "pose": set(),
     "choreo": {"pose", "music"},
-    "models": set(),
+    "models": {"io"},
     "pipeline": {"models"},
     "metrics": {"face", "pose"},
     "timing": set(),  # the studio's run-time estimates
     "train": {"io", "face", "pose", "models", "pipeline"},  # clips -> trained identity weights (beside the studio)
     "studio": {"io", "face", "music", "pose", "choreo", "models", "pipeline", "metrics", "timing"},
     # a study runs the studio per cell: a caller of the studio beside the app and the command line
-    "study": {"studio", "metrics"},
+    "study": {"studio", "metrics", "io"},
     "app": {"studio", "music", "metrics", "cli", "study"},
     "cli": {"studio", "face", "music", "io", "study", "train"},
 }

@@ -5,5 +5,6 @@
 * :mod:`.video`: frames + music -> browser-playable H.264/AAC mp4s; probing mp4s with a real decoder; a video's
   frames at chosen times (a ground truth to compare with);
 * :mod:`.compose`: the labelled side-by-side A/B clip;
-* :mod:`.outputs`: per-request output folders.
+* :mod:`.outputs`: per-request output folders;
+* :mod:`.files`: files written whole or not at all (temporary name, then renamed), and file digests.
 """

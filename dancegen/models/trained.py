@@ -17,11 +17,9 @@ strictly into its module: every key the manifest's parts imply must be there wit
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import Any
 import torch
 
 from ..errors import WeightsError
+from ..io.files import file_sha256, write_atomic, write_text_atomic
 from .build import DanceModels, build
 from .presets import Preset
 from .weights import WeightPaths, load_stableanimator, load_strict, read_state_dict, resolve_weights
@@ -69,13 +68,6 @@ def part_keys(models: DanceModels, parts: Iterable[str]) -> dict[str, list[str]]
             out[module_name] = [k for k in keys if any(t(k) for t in tests)]
     return out
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -133,23 +125,13 @@ def write_trained(folder: str | os.PathLike, models: DanceModels, parts: Iterabl
         module_state = getattr(models, module_name).state_dict()
         state = {k: module_state[k].detach().to("cpu", copy=True).contiguous() for k in keys}
         target = folder / FILES[module_name]
-        _atomic(target, lambda tmp: torch.save(state, tmp))
-        files[module_name] = {"file": target.name, "sha256": _sha256(target)}
+        write_atomic(target, lambda tmp: torch.save(state, tmp))
+        files[module_name] = {"file": target.name, "sha256": file_sha256(target)}
     manifest = {"format": FORMAT, "version": VERSION, "preset": str(models.preset.name), "base": base,
                 "parts": parts, "files": files, "step": int(step), "settings": settings or {}}
-    _atomic(folder / MANIFEST, lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2)))
+    write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=2))
     return folder
 
-
-def _atomic(target: Path, write: Callable[[str], object]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def apply_trained(models: DanceModels, trained: TrainedWeights) -> DanceModels:
@@ -166,7 +148,7 @@ def apply_trained(models: DanceModels, trained: TrainedWeights) -> DanceModels:
         path = trained.folder / entry["file"]
         if not path.is_file():
             raise WeightsError(f"weights file not found: {path}")
-        if _sha256(path) != entry.get("sha256"):
+        if file_sha256(path) != entry.get("sha256"):
             raise WeightsError(f"{path} does not match its manifest (changed or half-written); train again or "
                                "take a complete checkpoint from checkpoints/")
         load_strict(getattr(models, module_name), read_state_dict(path), str(path), keys=keys)

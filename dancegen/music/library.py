@@ -4,7 +4,6 @@ seconds rarely show the meter: the first 6 s of a 4/4 click track at 70 BPM look
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections.abc import Callable
@@ -13,18 +12,11 @@ from pathlib import Path
 from cachetools import LRUCache
 
 from ..errors import MusicError
+from ..io.files import file_sha256
 from .analysis import MusicAnalysis, analyse, with_meter_of
 
 METER_CONTEXT_S = 120.0  # seconds of the song around a shorter segment that decide its meter and bar phase
 
-
-def file_digest(path: Path) -> str:
-    """SHA-1 of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha1()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class MusicLibrary:
@@ -42,7 +34,7 @@ class MusicLibrary:
         path = Path(path)
         if not path.is_file():
             raise MusicError(f"music file not found: {path.name}")
-        key = (file_digest(path), float(offset_s), None if seconds is None else float(seconds))
+        key = (file_sha256(path), float(offset_s), None if seconds is None else float(seconds))
         segment = self._cached(key, lambda: analyse(path, offset_s=offset_s, duration_s=seconds,
                                                     max_seconds=self.max_music_s))
         total = segment.source_duration_s

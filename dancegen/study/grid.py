@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..config import GenerationSettings, Mode, StudioConfig
 from ..errors import UserError
+from ..io.files import file_sha256
 
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".heic", ".heif", ".avif")
 MUSIC_SUFFIXES = (".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac", ".aif", ".aiff", ".wma")
@@ -42,14 +43,6 @@ def input_files(path: str | os.PathLike, suffixes: Sequence[str], what: str) -> 
         raise UserError(f"no {what} files in {path} (looked for {', '.join(suffixes)})")
     return found
 
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes (read in 1 MiB blocks)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _plain(value):
@@ -171,7 +164,7 @@ def _safe(name: str) -> str:
 def pairs_of(plan: StudyPlan) -> list[Pair]:
     """Every photo x song of the plan with its cells (digests read from the files; a photo and song whose bytes
     repeat an earlier pair's are that pair, listed once)."""
-    shas = {path: file_digest(path) for path in {*plan.photos, *plan.music}}
+    shas = {path: file_sha256(path) for path in {*plan.photos, *plan.music}}
     pairs, seen = [], set()
     for photo in plan.photos:
         for music in plan.music:

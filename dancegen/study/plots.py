@@ -16,7 +16,8 @@ import pandas as pd
 
 from .grid import BASELINE, IDENTITY
 from ..metrics import OFFLINE_JUDGE
-from .table import CSIM, OK, write_atomic
+from ..io.files import write_atomic
+from .table import CSIM, OK
 
 PLOTS = "plots"
 NO_FACE = "no face was found in the generated frames:\nno identity similarity to plot"

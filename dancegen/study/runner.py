@@ -16,7 +16,6 @@ import dataclasses
 import datetime
 import json
 import logging
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,9 +23,11 @@ from pathlib import Path
 
 from ..config import StudioConfig
 from ..errors import GenerationCancelled, ResourceLimit, UserError, report_internal
+from ..io.files import write_atomic, write_text_atomic
+from ..io.photo import load_photo
 from ..studio import DanceStudio
 from .grid import BASELINE, IDENTITY, STUDY_JSON, Cell, Pair, StudyPlan, pairs_of, read_study, share
-from .table import FAILED, INPUT, INTERNAL, OK, RESOURCE, PartFile, cell_row, merge, settled_keys, write_text_atomic
+from .table import FAILED, INPUT, INTERNAL, OK, RESOURCE, PartFile, cell_row, merge, settled_keys
 
 logger = logging.getLogger(__name__)
 
@@ -119,15 +120,18 @@ def claim(folder: Path, plan: StudyPlan, main: bool) -> None:
         write_text_atomic(folder / STUDY_JSON, json.dumps(fixed, indent=2))
 
 
-def reference_copy(folder: Path, cell: Cell) -> str:
-    """The reference photo copied into the study folder once (named by its digest); -> its relative path."""
-    relative = f"{PHOTOS}/{cell.photo_sha[:16]}{cell.photo.suffix.lower()}"
+def reference_copy(folder: Path, cell: Cell) -> str | None:
+    """The reference photo, upright, as a PNG any browser shows (HEIC is not one of them), saved into the study
+    folder once, named by the file's digest (processes sharing a photo each write it whole under a name of its own
+    and rename it into place) -> its relative path; None when the photo does not decode (its cells fail anyway)."""
+    relative = f"{PHOTOS}/{cell.photo_sha[:16]}.png"
     target = folder / relative
     if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.partial")
-        shutil.copyfile(cell.photo, tmp)
-        tmp.replace(target)
+        try:
+            image = load_photo(cell.photo)
+        except UserError:
+            return None
+        write_atomic(target, lambda tmp: image.save(tmp, format="PNG"))
     return relative
 
 

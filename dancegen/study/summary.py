@@ -18,7 +18,8 @@ from . import stats
 from .grid import BASELINE, IDENTITY, read_study
 from .review import STORE, ReviewStore, counts
 from ..metrics import BASELINE_NOTE
-from .table import CSIM, FACE_RATE, FAILED, OK, VIDEO_PREFIX, all_rows, write_text_atomic
+from ..io.files import write_text_atomic
+from .table import CSIM, FACE_RATE, FAILED, OK, VIDEO_PREFIX, all_rows
 
 SUMMARY = "summary.md"
 SEPARATE_BASELINE_NOTE = ("The baselines come from a second checkpoint ({weights}), with the same seed, so the same "

@@ -16,14 +16,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import time
 import uuid
-from collections.abc import Callable
+
 from pathlib import Path
 
 import pandas as pd
 
+from ..io.files import write_atomic, write_text_atomic
 from ..metrics import OFFLINE_JUDGE
 from .grid import BASELINE, Cell
 
@@ -44,24 +44,6 @@ LEADING = ("key", "pair", "role", "status", "failure", "error", "setting", "alph
            "photo_sha", "music_sha", "folder", "video", "reference", "preset", "weights", "label", "device", "dtype",
            "seed", "steps", "fps", "frames", "seconds", "width", "height", "wall_s", "process", "finished")
 
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary name beside ``path``, then rename it into place: readers see the old file
-    or the new one, never half of one, and a failure leaves nothing behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-    return path
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def flatten(report: dict, video: str) -> dict:

@@ -24,9 +24,9 @@ draw what one process with batch 2 does.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -39,6 +39,7 @@ from torch.utils.data import Dataset, Sampler
 
 from ..errors import NoFaceError, PhotoError, UserError
 from ..face import FaceAnalyser, require_antelopev2
+from ..io.files import write_atomic
 from ..io.photo import load_photo
 from ..io.video import VideoError, count_frames, iter_frames
 from ..pose.render import render_whole_body
@@ -125,14 +126,9 @@ def _embedding(folder: Path, reference: Callable[[], PIL.Image.Image], source: P
 
 
 def save_array(path: Path, value: np.ndarray) -> None:
-    """np.save under a temporary name, then renamed into place (silently skipped in a folder we cannot write)."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npy", dir=path.parent)
-    except OSError:
-        return
-    with os.fdopen(fd, "wb") as fh:
-        np.save(fh, value)
-    os.replace(tmp, path)
+    """np.save, whole or not at all (silently skipped in a folder we cannot write: the cache is only a cache)."""
+    with contextlib.suppress(PermissionError, OSError):
+        write_atomic(path, lambda tmp: np.save(tmp.open("wb"), value))
 
 
 def check_clip(folder: Path, frames_needed: int, faces: FaceAnalyser) -> Clip:

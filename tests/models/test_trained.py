@@ -7,7 +7,8 @@ import torch
 
 from dancegen import models
 from dancegen.errors import WeightsError
-from dancegen.models.trained import MANIFEST, _sha256, apply_trained, part_keys
+from dancegen.io.files import file_sha256
+from dancegen.models.trained import MANIFEST, apply_trained, part_keys
 
 
 def trained_tiny(tmp_path, parts=("face_encoder", "identity"), seed=0):
@@ -66,7 +67,7 @@ def test_broken_trained_folders_are_refused_with_the_reason(tmp_path):
         if not extra:
             new_state.pop(next(iter(new_state)))
         torch.save(new_state, path)
-        manifest["files"]["unet"]["sha256"] = _sha256(path)
+        manifest["files"]["unet"]["sha256"] = file_sha256(path)
         (folder / MANIFEST).write_text(json.dumps(manifest))
         with pytest.raises(WeightsError, match=message):
             apply_trained(models.build("tiny"), models.read_trained(folder))

@@ -1,0 +1,45 @@
+"""Files written whole or not at all, and files known by their contents.
+
+* :func:`write_atomic`: a file is written under a temporary name beside its target and renamed into place, so a
+  reader sees the old file or the new one, never half of one, and a failure leaves nothing behind;
+* :func:`file_sha256`: the SHA-256 of a file's bytes, read in blocks (cache keys, study cells, weight manifests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def write_atomic(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
+    """Call ``write(tmp)`` on a temporary path beside ``path`` (its folder is made), then rename it into place.
+    -> ``path``. Whatever ``write`` raises is raised again, after the temporary file is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return path
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """:func:`write_atomic` of a UTF-8 text."""
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def file_sha256(path: str | os.PathLike, block: int = 1 << 22) -> str:
+    """SHA-256 (hex) of a file's bytes, read ``block`` bytes at a time."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(block), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,29 @@
+"""Files written whole or not at all, and file digests."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from dancegen.io.files import file_sha256, write_atomic, write_text_atomic
+
+
+def test_a_failed_write_leaves_the_old_file_and_nothing_else(tmp_path):
+    target = write_text_atomic(tmp_path / "sub" / "a.txt", "old")  # the folder is made
+
+    def half_then_fail(tmp):
+        tmp.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(target, half_then_fail)
+    assert target.read_text() == "old" and sorted(p.name for p in target.parent.iterdir()) == ["a.txt"]
+    write_atomic(target, lambda tmp: tmp.write_bytes(b"new"))
+    assert target.read_bytes() == b"new" and len(list(target.parent.iterdir())) == 1
+
+
+def test_file_sha256_reads_in_blocks_and_matches_hashlib(tmp_path):
+    data = bytes(range(256)) * 1000
+    (tmp_path / "f").write_bytes(data)
+    assert file_sha256(tmp_path / "f", block=1000) == hashlib.sha256(data).hexdigest()
