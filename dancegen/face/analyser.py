@@ -384,7 +384,9 @@ class FaceAnalyser:
         if min(rgb.size) < 2:
             return None
         try:
-            return self._detect(rgb, want_notes=False).embedding
+            # Generated frames are judged as they are: no second, padded detection for a frame without a face (it
+            # would double the metrics' cost on faceless frames, and a judge should see what a viewer sees).
+            return self._detect(rgb, want_notes=False, retry=False).embedding
         except NoFaceError:
             return None
 
@@ -412,7 +414,7 @@ class FaceAnalyser:
             raise NoFaceError()
         return boxes, kpss, padded
 
-    def _detect(self, image: Image.Image, want_notes: bool = True) -> _Detection:
+    def _detect(self, image: Image.Image, want_notes: bool = True, retry: bool = True) -> _Detection:
         """Detection on a working copy (downscaled if huge, upscaled if small, extended at its borders when the face
         fills it), then alignment and embedding from the original pixels (or the upscaled copy, which has more)."""
         cfg = self.config
@@ -438,7 +440,7 @@ class FaceAnalyser:
         model_input = rgb if self.channel_order == "rgb" else models.cv2.cvtColor(rgb, models.cv2.COLOR_RGB2BGR)
         t_resize = time.perf_counter()
 
-        boxes, kpss, padded = self._find(model_input, retry=want_notes)
+        boxes, kpss, padded = self._find(model_input, retry=retry)
         if padded:
             notes.append("the face fills the photo; it was found on a copy extended at the borders")
         t_det = time.perf_counter()

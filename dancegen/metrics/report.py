@@ -14,7 +14,7 @@ from .identity import IdentityMeter, IdentityScore, sampled_frames
 from .motion import RedetectedMotion, beat_alignment_score
 from .quality import STILL_MARGIN, FlickerMeter, GroundTruthMeter, lpips_missing, margin_px
 
-OFFLINE_JUDGE = "offline"  # the face-model source that always judges identity
+OFFLINE_SOURCE = "offline"  # the face-model source that always judges identity
 NO_GROUND_TRUTH = ("no ground-truth video was given, so PSNR, SSIM and LPIPS are not computed "
                    "(generate --ground-truth FILE)")
 NO_POSE_MODEL = ("beat alignment of the generated frames needs a body keypoint model (DWPose weights, real path) "
@@ -37,7 +37,7 @@ class GenerationMetrics:
                  planned_poses: np.ndarray, judges: Sequence[tuple[FaceAnalyser, FaceResult | None]],
                  skeleton_scale: int = 1, body_detector: BodyDetector | None = None, ground_truth: bool = False,
                  still_margin: float = STILL_MARGIN, max_identity_frames: int = 32):
-        if judges and not any(analyser.source == OFFLINE_JUDGE for analyser, _ in judges):
+        if judges and not any(analyser.source == OFFLINE_SOURCE for analyser, _ in judges):
             raise ValueError("the offline face models must judge identity too, not only the encoder's own model")
         self.names, self.n_frames, self.fps = list(names), int(n_frames), float(fps)
         self.beats_s = np.asarray(beats_s, dtype=np.float64)
@@ -51,7 +51,7 @@ class GenerationMetrics:
         self.notes: list[str] = []
         for analyser, reference in judges:
             if reference is None:
-                self.notes.append(NO_FACE_IN_PHOTO if analyser.source == OFFLINE_JUDGE else
+                self.notes.append(NO_FACE_IN_PHOTO if analyser.source == OFFLINE_SOURCE else
                                   f"{analyser.recognizer} found no face in the photo, so it does not judge identity")
         self.flicker = FlickerMeter(self.names, margin_px(*size, still_margin), skeleton_scale)
         self.motion = {name: RedetectedMotion(body_detector, self.n_frames) for name in self.names} \
