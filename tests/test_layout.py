@@ -26,7 +26,7 @@ ALLOWED = {
     "train": {"io", "face", "pose", "models", "pipeline"},  # clips -> trained identity weights (beside the studio)
     "studio": {"io", "face", "music", "pose", "choreo", "models", "pipeline", "metrics", "timing"},
     # a study runs the studio per cell: a caller of the studio beside the app and the command line
-    "study": {"studio", "metrics", "io"},
+    "study": {"studio", "metrics", "io", "models"},  # models: presets and trained folders, named without loading
     "app": {"studio", "music", "metrics", "cli", "study"},
     "cli": {"studio", "face", "music", "io", "study", "train"},
 }

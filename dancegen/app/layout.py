@@ -9,6 +9,7 @@ import gradio as gr
 
 from ..config import GenerationSettings, ServeConfig, spec
 from ..studio import DanceStudio
+from ..study.review import served_folders
 from . import text as T
 from .handlers import AUTO, DanceApp
 from .plots import MUSIC_COLORS, SIMILARITY_COLORS
@@ -201,7 +202,8 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
 
 def launch_kwargs(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> dict:
     """Options for ``demo.launch`` (Gradio 6 takes the theme and css there): look, upload limit, served folders."""
-    allowed = [str(studio.outputs.path()), str(_examples_dir(config)), *([config.review] if config.review else [])]
+    review = [str(p) for p in served_folders(config.review)] if config.review else []  # blind: clips and photos
+    allowed = [str(studio.outputs.path()), str(_examples_dir(config)), *review]
     return dict(theme=gr.themes.Soft(), css=CSS, max_file_size=config.max_file_size, allowed_paths=allowed,
                 show_error=False)
 

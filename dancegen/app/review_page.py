@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ..study.review import served_folders
 from . import text as T
 from .review_handlers import ReviewApp
 
@@ -45,5 +46,7 @@ def build_review_ui(app: ReviewApp) -> gr.Blocks:
 
 
 def review_launch_kwargs(app: ReviewApp) -> dict:
-    """Options for ``demo.launch``: the study folder is served (its photos and videos), nothing else of ours."""
-    return dict(theme=gr.themes.Soft(), allowed_paths=[str(app.folder)], show_error=False)
+    """Options for ``demo.launch``: of the study folder only the clips under their blind names and the reference
+    photos are served (not results.csv, the videos' own folders or the answers)."""
+    return dict(theme=gr.themes.Soft(), allowed_paths=[str(p) for p in served_folders(app.folder)],
+                show_error=False)

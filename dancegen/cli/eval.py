@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..config import GenerationSettings, PresetName, StudioConfig, add_arguments, from_arguments
+from ..config import GenerationSettings, StudioConfig, add_arguments, from_arguments
 from ..errors import SettingsError, UserError
 from . import ArgumentParser, logged_to_file, run
 
@@ -94,9 +94,6 @@ def _eval(argv: Sequence[str]) -> int:
     config = from_arguments(StudioConfig, args, progress_bar=False)
     baseline = None
     if args.baseline_weights:
-        if config.preset == PresetName.TINY:
-            raise SettingsError("--baseline-weights needs a trained preset (--preset stableanimator): the tiny "
-                                "preset's weights are random")
         baseline = from_arguments(StudioConfig, args, progress_bar=False, weights_dir=args.baseline_weights)
 
     from ..study.grid import MUSIC_SUFFIXES, PHOTO_SUFFIXES, input_files, make_plan

@@ -15,16 +15,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def write_atomic(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
-    """Call ``write(tmp)`` on a temporary path beside ``path`` (its folder is made), then rename it into place.
-    -> ``path``. Whatever ``write`` raises is raised again, after the temporary file is removed."""
+def write_atomic(path: str | os.PathLike, write: Callable[[Path], object], replace: bool = True) -> Path:
+    """Call ``write(tmp)`` on a temporary path beside ``path`` (its folder is made; the file exists, empty, and
+    ``write`` may replace it), then rename it into place. -> ``path``. Whatever ``write`` raises is raised again,
+    after the temporary file is removed. ``replace=False``: the first writer wins, and a later one gets
+    FileExistsError (the file it found is whole)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails when path exists: never over another writer's file
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

@@ -58,7 +58,14 @@ def load_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str,
     instead of all of them; the others keep their values."""
     expected = module.state_dict()
     if keys is not None:
+        strangers = [k for k in keys if k not in expected]
+        if strangers or not keys:
+            what = f"keys {type(module).__name__} does not have (first: {', '.join(strangers[:3])})" if strangers \
+                else "no weights at all"
+            raise WeightsError(f"{source} was to load {what}")
         expected = {k: expected[k] for k in keys}
+    if not state:
+        raise WeightsError(f"{source} holds no weights")
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
     mismatched = [f"{k} {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}"

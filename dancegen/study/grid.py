@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import GenerationSettings, Mode, StudioConfig
-from ..errors import UserError
+from ..config import GenerationSettings, Mode, PresetName, StudioConfig
+from ..errors import SettingsError, UserError
 from ..io.files import file_sha256
 
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".heic", ".heif", ".avif")
@@ -60,10 +60,16 @@ def digest(payload: dict) -> str:
 
 def model_identity(config: StudioConfig) -> dict:
     """What identifies the model a cell is made with, without loading it: the preset, the weights folder (by its
-    absolute path), the precision asked for ("auto": the device's default), the tiny preset's weight seed and the
-    music limit (it trims the dance)."""
-    weights = None if config.weights_dir is None else str(Path(config.weights_dir).expanduser().resolve())
-    return {"preset": str(config.preset), "weights": weights, "download": config.download and weights is None,
+    absolute path, and for a folder written by ``dancegen train`` by its manifest's digest, which holds every
+    file's sha256: weights trained again into the same folder are another model), the precision asked for ("auto":
+    the device's default), the tiny preset's weight seed and the music limit (it trims the dance)."""
+    from ..models.trained import MANIFEST  # the models' package loads here, after the flags are checked
+
+    weights = None if config.weights_dir is None else Path(config.weights_dir).expanduser().resolve()
+    manifest = None if weights is None else weights / MANIFEST
+    return {"preset": str(config.preset), "weights": None if weights is None else str(weights),
+            "trained": file_sha256(manifest) if manifest is not None and manifest.is_file() else None,
+            "download": config.download and weights is None,
             "dtype": "auto" if config.dtype is None else str(config.dtype), "tiny_seed": config.tiny_seed,
             "max_music_s": config.max_music_s}
 
@@ -143,7 +149,19 @@ def make_plan(photos: Sequence[Path], music: Sequence[Path], alphas: Sequence[fl
               baseline: StudioConfig | None = None) -> StudyPlan:
     """The plan of a study; ``baseline``: the studio settings of the baselines when they come from another
     checkpoint. Alpha 0 is the baseline itself (it needs no identity run) unless the baselines come from another
-    checkpoint: then alpha 0 is an identity cell of the main model like any other."""
+    checkpoint: then alpha 0 is an identity cell of the main model like any other. SettingsError for a token count
+    the preset's face encoder does not make (checked here, not once per cell)."""
+    from ..models import get_preset, read_trained
+
+    most = get_preset(config.preset).num_id_tokens
+    wrong = [n for n in id_tokens if n is not None and not 1 <= n <= most]
+    if wrong:
+        raise SettingsError(f"--id-tokens {','.join(map(str, wrong))}: the {config.preset} preset's face encoder "
+                            f"makes {most} identity tokens; choose counts from 1 to {most}")
+    if (baseline is not None and baseline.preset == PresetName.TINY and baseline.weights_dir is not None
+            and read_trained(baseline.weights_dir) is None):
+        raise SettingsError(f"--baseline-weights {baseline.weights_dir}: the tiny preset's own weights are random, so "
+                            "its baseline checkpoint must be a folder written by dancegen train")
     model = model_identity(config)
     baseline_model = model if baseline is None else model_identity(baseline)
     settings = []

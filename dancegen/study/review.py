@@ -1,12 +1,17 @@
 """Blind A/B review of a study: the pairs to judge, their sides shuffled, and every answer in SQLite.
 
 A pair is an identity video and its baseline (the same photo, song, seed, noise and poses). Each showing puts the
-identity video on a random side and serves both under fresh names that say nothing (hard links, or copies where
-links cannot be made, in ``review-clips/``), so neither the page nor a downloaded file tells which is which. Only
-after the answer is stored does the reviewer learn the assignment.
+identity video on a random side and serves both under names that say nothing: ``review-clips/<name>.mp4``, a hard link
+(or a copy where links cannot be made) whose name is a keyed hash (HMAC-SHA256) of the video's path under a secret
+kept in the study folder (``review.key``, never served). A video keeps its name across showings, so the clips folder
+holds one file per video however many reviewers come, and without the key a name cannot be traced to its video.
+Only the clips folder and the reference photos are served (:func:`served_folders`), never results.csv, the videos'
+own folders or the answers, so neither the page nor a downloaded file tells which is which. Only after the answer is
+stored does the reviewer learn the assignment.
 
 The answers live in one SQLite file in the study folder (``review.sqlite``): WAL journal (readers never wait for
-the writer), a busy timeout, and one short transaction per answer, so several reviewers can answer at once. Each
+the writer), a busy timeout, and one short transaction per answer, so several reviewers can answer at once. Reading
+the answers (:func:`read_judgements`, for the summary) opens the file read-only and never makes one. Each
 row keeps the reviewer's name, the times the pair was shown and answered, the hidden assignment (the side the
 identity video was on), the answers as given (left / right / same) and what they mean (identity / baseline / same).
 A reviewer judges each pair once.
@@ -15,6 +20,8 @@ A reviewer judges each pair once.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import os
 import random
 import secrets
@@ -28,11 +35,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import UserError
+from ..io.files import write_atomic
 from .grid import BASELINE, IDENTITY
-from .table import OK, RESULTS, all_rows
+from .table import OK, PHOTOS, RESULTS, all_rows
 
 STORE = "review.sqlite"
-CLIPS = "review-clips"
+CLIPS = "review-clips"  # the videos as served, under names that say nothing
+KEY = "review.key"  # the secret behind the clips' names
 SIDES = ("left", "right")
 ANSWERS = ("left", "right", "same")
 QUESTIONS = ("person", "dance")  # "which keeps the person better?" (required), "which dances better?" (optional)
@@ -111,14 +120,38 @@ def study_pairs(folder: str | os.PathLike) -> list[Pair]:
     return pairs
 
 
+def served_folders(folder: str | os.PathLike) -> list[Path]:
+    """The only folders of a study the review page serves: the clips under their names, and the reference photos."""
+    folder = Path(folder)
+    return [folder / CLIPS, folder / PHOTOS]
+
+
+def _key(folder: Path) -> bytes:
+    """The study's secret for the clips' names: made once (written whole, the first writer wins), then read."""
+    path = folder / KEY
+    if not path.is_file():
+        with contextlib.suppress(FileExistsError):
+            write_atomic(path, lambda tmp: tmp.write_bytes(secrets.token_bytes(32)), replace=False)
+    return path.read_bytes()
+
+
 def _clip(folder: Path, video: Path) -> Path:
-    """``video`` under a fresh random name in the study's clips folder (a hard link; a copy where links fail)."""
-    target = folder / CLIPS / f"{secrets.token_hex(8)}.mp4"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(video, target)
-    except OSError:
-        shutil.copyfile(video, target)
+    """``video`` in the study's clips folder under its keyed name (a hard link; a copy where links fail), made on
+    its first showing."""
+    relative = video.resolve().relative_to(folder.resolve()).as_posix()
+    name = hmac.new(_key(folder), relative.encode(), hashlib.sha256).hexdigest()[:24]
+    target = folder / CLIPS / f"{name}.mp4"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+
+        def place(tmp: Path) -> None:
+            tmp.unlink()
+            try:
+                os.link(video, tmp)
+            except OSError:
+                shutil.copyfile(video, tmp)
+
+        write_atomic(target, place)
     return target
 
 
@@ -200,8 +233,23 @@ class ReviewStore:
 
     def table(self) -> pd.DataFrame:
         """Every answer, oldest first."""
-        with self._connection() as db:
+        return read_judgements(self.path)
+
+
+def read_judgements(path: str | os.PathLike) -> pd.DataFrame:
+    """Every answer in the store at ``path``, oldest first, read through a read-only connection that changes
+    nothing and makes no store (an empty table when there is none yet)."""
+    path = Path(path)
+    if not path.is_file():
+        return pd.DataFrame()
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
             return pd.read_sql_query("SELECT * FROM judgements ORDER BY id", db)
+        finally:
+            db.close()
+    except (sqlite3.Error, pd.errors.DatabaseError) as exc:
+        raise UserError(f"the review answers in {path} cannot be read ({exc})") from None
 
 
 def next_pair(pairs: list[Pair], judged: set[str], rng: random.Random) -> Pair | None:

@@ -27,11 +27,10 @@ from ..io.files import write_atomic, write_text_atomic
 from ..io.photo import load_photo
 from ..studio import DanceStudio
 from .grid import BASELINE, IDENTITY, STUDY_JSON, Cell, Pair, StudyPlan, pairs_of, read_study, share
-from .table import FAILED, INPUT, INTERNAL, OK, RESOURCE, PartFile, cell_row, merge, settled_keys
+from .table import FAILED, INPUT, INTERNAL, OK, PHOTOS, RESOURCE, PartFile, cell_row, merge, settled_keys
 
 logger = logging.getLogger(__name__)
 
-PHOTOS = "photos"  # copies of the reference photos, for the review page
 # how long the first process to finish waits for the others (torch.distributed's default, 30 min, is too short for
 # shares that take hours)
 WAIT_TIMEOUT = datetime.timedelta(days=7)

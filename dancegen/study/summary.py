@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import stats
 from .grid import BASELINE, IDENTITY, read_study
-from .review import STORE, ReviewStore, counts
+from .review import STORE, counts, read_judgements
 from ..metrics import BASELINE_NOTE
 from ..io.files import write_text_atomic
 from .table import CSIM, FACE_RATE, FAILED, OK, VIDEO_PREFIX, all_rows
@@ -93,7 +93,7 @@ def _metric_section(table: pd.DataFrame, metric: str) -> str:
 
 def _review_section(folder: Path) -> str:
     path = folder / STORE
-    judgements = ReviewStore(path).table() if path.is_file() else pd.DataFrame()
+    judgements = read_judgements(path)
     if judgements.empty:
         return (f"No blind judgements yet. Collect them with `dancegen review {folder}` (or the app's review tab) "
                 "and summarise again.\n")

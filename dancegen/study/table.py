@@ -28,6 +28,7 @@ from ..metrics import OFFLINE_JUDGE
 from .grid import BASELINE, Cell
 
 RESULTS = "results.csv"
+PHOTOS = "photos"  # copies of the reference photos, for the review page
 PARTS = "parts"
 VIDEO_NAMES = ("baseline", "identity", "side_by_side", "skeleton")  # the per-video keys of a report
 VIDEO_PREFIX = "video."  # columns of the row's own video
@@ -112,12 +113,26 @@ class PartFile:
         write_text_atomic(self.path, text)
 
 
-def _read_parts(folder: Path) -> tuple[list[dict], list[Path]]:
-    rows, paths = [], sorted((folder / PARTS).glob("part-*.jsonl"))
-    for path in paths:
+def _version(path: Path) -> tuple[int, int, int] | None:
+    """What changes when a part file is written again (it is renamed into place: a new inode); None when gone."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _read_parts(folder: Path) -> tuple[list[dict], dict[Path, tuple[int, int, int]]]:
+    """The rows of every part file, and the version of each file as it was read."""
+    rows, read = [], {}
+    for path in sorted((folder / PARTS).glob("part-*.jsonl")):
+        version = _version(path)
         with contextlib.suppress(FileNotFoundError):  # merged and removed by another process meanwhile
-            rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return rows, paths
+            text = path.read_text(encoding="utf-8")
+            if version is not None and _version(path) == version:  # else: rewritten while read, read next time
+                rows += [json.loads(line) for line in text.splitlines() if line.strip()]
+                read[path] = version
+    return rows, read
 
 
 def read_results(folder: Path) -> pd.DataFrame:
@@ -142,8 +157,8 @@ def _one_per_key(table: pd.DataFrame) -> pd.DataFrame:
     return best[leading + sorted(c for c in best.columns if c not in leading)]
 
 
-def _combined(folder: Path) -> tuple[pd.DataFrame, list[Path]]:
-    """results.csv and the part files together, one row per cell key; and the part files read."""
+def _combined(folder: Path) -> tuple[pd.DataFrame, dict[Path, tuple[int, int, int]]]:
+    """results.csv and the part files together, one row per cell key; and the part files read, with their versions."""
     rows, paths = _read_parts(folder)
     tables = [t for t in (read_results(folder), pd.DataFrame(rows)) if not t.empty]
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=list(LEADING))
@@ -169,13 +184,15 @@ def settled_keys(folder: Path) -> set[str]:
 
 
 def merge(folder: Path) -> pd.DataFrame:
-    """Fold the part files into results.csv (one row per cell), then remove the part files that were folded in."""
+    """Fold the part files into results.csv (one row per cell), then remove the part files that were folded in and
+    not written again since (a study still running on the folder keeps its newer rows)."""
     folder = Path(folder)
-    table, paths = _combined(folder)
+    table, read = _combined(folder)
     write_atomic(folder / RESULTS, lambda tmp: table.to_csv(tmp, index=False))
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+    for path, version in read.items():
+        if _version(path) == version:  # a part another run wrote again since is kept for the next merge
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
     with contextlib.suppress(OSError):
         (folder / PARTS).rmdir()  # only when empty
     return table

@@ -27,3 +27,10 @@ def test_file_sha256_reads_in_blocks_and_matches_hashlib(tmp_path):
     data = bytes(range(256)) * 1000
     (tmp_path / "f").write_bytes(data)
     assert file_sha256(tmp_path / "f", block=1000) == hashlib.sha256(data).hexdigest()
+
+
+def test_without_replace_the_first_writer_wins_and_nothing_is_left_behind(tmp_path):
+    target = write_atomic(tmp_path / "key", lambda tmp: tmp.write_bytes(b"first"), replace=False)
+    with pytest.raises(FileExistsError):
+        write_atomic(target, lambda tmp: tmp.write_bytes(b"second"), replace=False)
+    assert target.read_bytes() == b"first" and [p.name for p in tmp_path.iterdir()] == ["key"]

@@ -61,6 +61,18 @@ def test_strict_load_reports_missing_unexpected_and_mismatched_keys():
     assert any(p.is_meta for p in module.parameters())  # nothing was half-loaded
 
 
+def test_a_part_with_no_keys_or_keys_the_module_lacks_is_an_error_not_a_silent_success():
+    module = models.build("tiny").pose_net
+    before = {k: v.clone() for k, v in module.state_dict().items()}
+    with pytest.raises(WeightsError, match="no weights at all"):
+        models.load_strict(module, {}, "part.safetensors", keys=[])
+    with pytest.raises(WeightsError, match="does not have.*not_a_key"):
+        models.load_strict(module, {"not_a_key": torch.zeros(1)}, "part.safetensors", keys=["not_a_key"])
+    with pytest.raises(WeightsError, match="empty.pth holds no weights"):
+        models.load_strict(module, {}, "empty.pth")
+    assert all(torch.equal(v, before[k]) for k, v in module.state_dict().items())
+
+
 def test_read_state_dict_formats_and_errors(tmp_path):
     state = {"a": torch.arange(4.0), "b": torch.ones(2, 2)}
     torch.save(state, tmp_path / "w.pth")

@@ -13,8 +13,8 @@ import pytest
 
 from dancegen.app.review_handlers import ReviewApp
 from dancegen.errors import UserError
-from dancegen.study.review import (STORE, ReviewStore, counts, meaning, next_pair, show, study_folder,
-                                   study_pairs)
+from dancegen.study.review import (CLIPS, KEY, STORE, ReviewStore, counts, meaning, next_pair, read_judgements,
+                                   served_folders, show, study_folder, study_pairs)
 from dancegen.study.summary import SUMMARY
 
 
@@ -50,6 +50,22 @@ def test_sides_are_shuffled_and_the_served_names_say_nothing(folder):
         assert shown_identity.read_bytes() == pair.identity.read_bytes()
         assert shown_baseline.read_bytes() == pair.baseline.read_bytes()
     assert 5 <= sides.count("left") <= 15  # both sides, about as often
+    # a video keeps its name across showings: one file per video, however many showings
+    assert sorted(p.name for p in (folder / CLIPS).iterdir()) == sorted({showing.left.name, showing.right.name})
+    # the names come from a secret of this study: another study (another key) names the same videos otherwise
+    (folder / KEY).write_bytes(b"another study's secret")
+    again = show(folder, pair, rng)
+    assert {again.left.name, again.right.name}.isdisjoint({showing.left.name, showing.right.name})
+
+
+def test_the_page_serves_only_the_clips_and_the_photos(folder):
+    pair = study_pairs(folder)[0]
+    showing = show(folder, pair, random.Random(0))
+    served = served_folders(folder)
+    for path in (showing.left, showing.right, pair.photo):
+        assert any(path.is_relative_to(p) for p in served)
+    for secret in (folder / "results.csv", folder / STORE, folder / KEY, pair.identity, pair.baseline):
+        assert not any(secret.is_relative_to(p) for p in served), secret
     assert [meaning(a, "left") for a in ("left", "right", "same", None)] == ["identity", "baseline", "same", None]
     assert [meaning(a, "right") for a in ("left", "right")] == ["baseline", "identity"]
 
@@ -110,11 +126,21 @@ def test_the_review_page_handlers_record_answers_that_the_summary_counts(folder)
     table = ReviewStore.of_study(folder).table()
     assert len(table) == 4 and set(table["reviewer"]) == {"Ada"} and table["dance"].notna().sum() == 1
     assert counts(table, "person")["alpha 1, all tokens"] == chose
-    summary = (folder / SUMMARY).read_text()  # written again after every answer
+    app.wait_for_summary()
+    summary = (folder / SUMMARY).read_text()  # written again after the answers, off their requests' path
     person = summary.split("### Which keeps the person better?")[1].split("###")[0]
     row = next(line for line in person.splitlines() if line.startswith("| alpha 1, all tokens | 4 |"))
     assert f"| 4 | {chose['identity']} | {chose['baseline']} | {chose['same']} |" in row
     assert "4 judgements by 1 reviewer" in summary
+
+
+def test_reading_the_answers_makes_no_store_and_changes_none(folder):
+    assert read_judgements(folder / STORE).empty and not (folder / STORE).exists()  # nothing made by reading
+    ReviewStore.of_study(folder).record("Ada", show(folder, study_pairs(folder)[0], random.Random(0)), "same")
+    before = (folder / STORE).read_bytes()
+    table = read_judgements(folder / STORE)
+    assert table["reviewer"].tolist() == ["Ada"] and table["person_choice"].tolist() == ["same"]
+    assert (folder / STORE).read_bytes() == before
 
 
 def test_a_folder_that_is_not_a_study_is_refused(tmp_path):
@@ -134,6 +160,6 @@ def test_the_app_has_a_review_tab_when_a_study_is_given(folder, studio):
     assert {"review-next", "review-left", "review-right", "review-submit", "generate"} <= ids
     labels = {getattr(block, "label", None) for block in demo.blocks.values()}
     assert {"Generate", "Blind review"} <= labels
-    assert str(folder) in launch_kwargs(studio, config)["allowed_paths"]
+    assert launch_kwargs(studio, config)["allowed_paths"][-2:] == [str(p) for p in served_folders(folder)]
     plain = build_ui(studio, ServeConfig())
     assert "review-next" not in {getattr(b, "elem_id", None) for b in plain.blocks.values()}

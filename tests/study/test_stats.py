@@ -164,3 +164,28 @@ def test_merging_keeps_one_row_per_cell_a_made_one_first(numbers_study):
     after = merge(folder)
     assert len(after) == len(before) and after["key"].is_unique
     assert after.set_index("key").loc[first["key"], "status"] == "ok"
+
+
+def test_a_part_written_again_while_merging_is_kept_for_the_next_merge(numbers_study, monkeypatch):
+    """Another run on the same folder adds a row to its part file while results.csv is being written: the merge
+    leaves that part in place (it is not the one read), and the next merge folds the new row in."""
+    from dancegen.study import table as table_module
+
+    folder = numbers_study
+    merge(folder)
+    rows = read_results(folder)
+    running = PartFile(folder, 1)
+    running.add({**rows.iloc[0].to_dict(), "key": "a" * 20, "finished": "1"})
+    write = table_module.write_atomic
+
+    def write_while_the_other_run_adds(path, fn, **kwargs):
+        out = write(path, fn, **kwargs)
+        running.add({**rows.iloc[1].to_dict(), "key": "b" * 20, "finished": "2"})
+        return out
+
+    monkeypatch.setattr(table_module, "write_atomic", write_while_the_other_run_adds)
+    merged = merge(folder)
+    monkeypatch.undo()
+    assert "a" * 20 in set(merged["key"]) and "b" * 20 not in set(merged["key"])
+    assert running.path.is_file()  # kept: it holds a row no merge has seen
+    assert {"a" * 20, "b" * 20} <= set(merge(folder)["key"]) and not running.path.exists()

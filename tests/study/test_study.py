@@ -11,9 +11,11 @@ import pandas as pd
 import PIL.Image
 import pytest
 from support.study import CELL, CountedStudio, make_inputs, plan_of
+from support.trained import trained_tiny
 
 from dancegen.cli.eval import main as eval_main
 from dancegen.config import GenerationSettings, StudioConfig
+from dancegen.errors import SettingsError
 from dancegen.io.video import frames_of, probe
 from dancegen.study.grid import pairs_of
 from dancegen.study.runner import Studios, run_study
@@ -160,12 +162,13 @@ def run_eval(capsys, *args) -> tuple[int, str]:
     return status, capsys.readouterr().err
 
 
-@pytest.mark.parametrize("case", ["bad alpha", "bad tokens", "no photos", "not numbers", "tiny baseline weights",
-                                  "summarise nothing"])
+@pytest.mark.parametrize("case", ["bad alpha", "bad tokens", "too many tokens", "no photos", "not numbers",
+                                  "tiny baseline weights", "summarise nothing"])
 def test_eval_bad_input_is_one_line_and_status_2(tmp_path, capsys, case):
     photos, music = make_inputs(tmp_path, faces=1, songs=1, failing=False)
     args = ["--photos", photos, "--music", music, "--out", tmp_path / "out"]
     extra = {"bad alpha": ["--alphas", "0,2.5"], "bad tokens": ["--id-tokens", "0"],
+             "too many tokens": ["--id-tokens", "1,99"],
              "no photos": ["--photos", tmp_path / "music"], "not numbers": ["--alphas", "one,two"],
              "tiny baseline weights": ["--baseline-weights", tmp_path],
              "summarise nothing": ["--summarise", tmp_path]}[case]
@@ -184,3 +187,25 @@ def test_summarise_writes_the_summary_again(study, tmp_path, capsys):
     assert status == 0, err
     assert BASELINE_NOTE in (folder / SUMMARY).read_text()
     assert (folder / RESULTS).is_file() and len(pairs_of(study.plan)) == 9
+
+
+def test_a_trained_folder_is_named_by_its_weights_and_can_be_a_tiny_baseline(tmp_path):
+    """Weights trained again into the same folder are another model (finished cells of the old one are not taken
+    for the new one's); a tiny study may take a trained folder as its baseline checkpoint, but not any folder."""
+    from dancegen.study.grid import make_plan, model_identity
+
+    folder, _ = trained_tiny(tmp_path / "a")
+    config = StudioConfig(progress_bar=False, weights_dir=str(folder))
+    first = model_identity(config)
+    again, _ = trained_tiny(tmp_path / "b", seed=1)
+    shutil.rmtree(folder)
+    shutil.copytree(again, folder)  # trained again into the same folder
+    assert model_identity(config)["weights"] == first["weights"] and model_identity(config) != first
+
+    photos, music = make_inputs(tmp_path, faces=1, songs=1, failing=False)
+    args = ([photos / "person0.png"], [music / "song0.wav"], (0.0, 1.0), (None,), GenerationSettings(**CELL))
+    plan = make_plan(*args, StudioConfig(progress_bar=False), baseline=config)
+    assert plan.separate_baseline and plan.baseline_model["trained"] is not None
+    with pytest.raises(SettingsError, match="folder written by dancegen train"):
+        make_plan(*args, StudioConfig(progress_bar=False),
+                  baseline=StudioConfig(progress_bar=False, weights_dir=str(tmp_path)))
