@@ -11,7 +11,6 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from support.paths import ASTRONAUT
 
 from dancegen.config import GenerationSettings, StudioConfig
 from dancegen.io.video import probe

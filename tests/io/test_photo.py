@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
-from dancegen.errors import PhotoError
 from dancegen.io.photo import load_photo, read_photo
 
 
