@@ -41,7 +41,7 @@ from ..errors import NoFaceError, PhotoError, UserError
 from ..face import FaceAnalyser, require_antelopev2
 from ..io.files import write_atomic
 from ..io.photo import load_photo
-from ..io.video import VideoError, count_frames, iter_frames
+from ..io.video import VideoError, count_frames, read_frames
 from ..pose.render import render_whole_body
 
 VIDEO, FRAMES, POSES, REFERENCE, FACE_BOXES = "video.mp4", "frames", "poses.npy", "reference.png", "face_boxes.npy"
@@ -79,14 +79,10 @@ class Clip:
         """The frames at ``indices`` (increasing) as [H, W, 3] uint8 RGB."""
         if self.video is None:
             return [np.asarray(load_photo(self.frame_files[i])) for i in indices]
-        wanted, out = set(indices), {}
-        for i, frame in enumerate(iter_frames(self.video, stop=max(indices) + 1)):
-            if i in wanted:
-                out[i] = frame
-        if len(out) < len(wanted):
-            raise DataError(f"clip {self.folder.name}: {VIDEO} decoded to {len(out)} of the frames "
-                            f"{indices}; its poses say it has {self.n_frames}")
-        return [out[i] for i in indices]
+        try:
+            return read_frames(self.video, indices)  # seeks: the work does not grow with the clip's length
+        except VideoError as exc:
+            raise DataError(f"clip {self.folder.name}: {exc}; its poses say it has {self.n_frames} frames") from None
 
     def reference_image(self) -> PIL.Image.Image:
         if self.reference is not None:

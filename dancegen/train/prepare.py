@@ -35,6 +35,7 @@ from .data import FACE_BOXES, POSES, VIDEO, face_cache_name, save_array
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 FPS = 30  # the clips' frame rate in video.mp4 (the trainer reads frames, not times)
+KEYINT = FPS  # a keyframe every second: a training window is read by seeking and decoding at most this far
 JOINT_SEEN = 0.3  # a joint counts as seen above this confidence (the skeleton drawing's threshold)
 
 
@@ -62,7 +63,7 @@ def prepare_video(video: Path, out: Path, settings: PrepareSettings, detector: B
     work = Path(tempfile.mkdtemp(prefix=f".{video.stem}.partial-", dir=out))
     try:
         poses, boxes, first = [], [], None
-        with VideoWriter(work / VIDEO, FPS, crf=16) as writer:
+        with VideoWriter(work / VIDEO, FPS, crf=16, keyint=KEYINT) as writer:
             frames: Iterator[np.ndarray] = iter_frames(video, stop=settings.max_frames)
             for frame in frames:
                 frame = _shrunk(frame, settings.max_side)
