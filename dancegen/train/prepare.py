@@ -31,12 +31,12 @@ from ..errors import PhotoError, UserError
 from ..face import FaceAnalyser, FaceAnalyserConfig, antelopev2_folder
 from ..io.video import VideoError, VideoWriter, iter_frames
 from ..pose.detect import BodyDetector, BodyDetectorConfig, dwpose_folder
+from .crop import JOINT_SEEN
 from .data import FACE_BOXES, POSES, VIDEO, face_cache_name, save_array
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 FPS = 30  # the clips' frame rate in video.mp4 (the trainer reads frames, not times)
 KEYINT = FPS  # a keyframe every second: a training window is read by seeking and decoding at most this far
-JOINT_SEEN = 0.3  # a joint counts as seen above this confidence (the skeleton drawing's threshold)
 
 
 @dataclass
