@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -81,7 +81,10 @@ class Clip:
     def frames(self, indices: list[int]) -> list[np.ndarray]:
         """The frames at ``indices`` (increasing) as [H, W, 3] uint8 RGB."""
         if self.video is None:
-            return [np.asarray(load_photo(self.frame_files[i])) for i in indices]
+            try:
+                return [np.asarray(load_photo(self.frame_files[i])) for i in indices]
+            except PhotoError as exc:
+                raise DataError(f"clip {self.folder.name}: a frame in {FRAMES}/ cannot be read ({exc})") from None
         try:
             return read_frames(self.video, indices)  # seeks: the work does not grow with the clip's length
         except VideoError as exc:
@@ -89,7 +92,10 @@ class Clip:
 
     def reference_image(self) -> PIL.Image.Image:
         if self.reference is not None:
-            return load_photo(self.reference)
+            try:
+                return load_photo(self.reference)
+            except PhotoError as exc:
+                raise DataError(f"clip {self.folder.name}: {REFERENCE} cannot be read ({exc})") from None
         return PIL.Image.fromarray(self.frames([0])[0])
 
 
@@ -155,6 +161,11 @@ def check_clip(folder: Path, frames_needed: int, faces: FaceAnalyser) -> Clip:
         raise ValueError(f"no {VIDEO} and no {FRAMES}/ folder")
     if n_frames == 0:
         raise ValueError(f"{VIDEO} holds no frames")
+    if video is not None:  # packets were counted; a damaged stream shows only when decoded: the last frame, by seeking
+        try:
+            read_frames(video, [n_frames - 1])
+        except VideoError as exc:
+            raise ValueError(f"{VIDEO} does not decode to its last frame ({exc})") from None
     if not (folder / POSES).is_file():
         raise ValueError(f"missing {POSES} (one [18, 2] pose per frame; dancegen prepare makes it)")
     poses = _load_array(folder / POSES, POSES)
@@ -175,10 +186,15 @@ def check_clip(folder: Path, frames_needed: int, faces: FaceAnalyser) -> Clip:
     clip = Clip(folder=folder, n_frames=n_frames, size=(int(width), int(height)), video=video,
                 frame_files=frame_files, poses=poses.astype(np.float32), face_boxes=boxes,
                 embedding=np.zeros(512, np.float32), reference=reference)
+
+    def picture() -> PIL.Image.Image:  # the reference (PhotoError / VideoError: it cannot be read)
+        if reference is not None or video is None:
+            return load_photo(reference or frame_files[0])
+        return PIL.Image.fromarray(read_frames(video, [0])[0])
+
     try:
-        source = reference or video or frame_files[0]
-        embedding = _embedding(folder, clip.reference_image, source, faces)
-    except (VideoError, DataError) as exc:
+        embedding = _embedding(folder, picture, reference or video or frame_files[0], faces)
+    except VideoError as exc:
         raise ValueError(f"the reference frame cannot be decoded ({exc})") from None
     return replace(clip, embedding=embedding)
 
@@ -287,6 +303,28 @@ class ClipDataset(Dataset):
                 "face_mask": face_mask(clip.face_boxes, indices, crop),
                 "embedding": torch.from_numpy(clip.embedding.copy()),
                 "position": torch.tensor(position), "seed": torch.tensor(sample_seed(self.seed, position, NOISE))}
+
+
+def batches(loader: Iterable[dict[str, torch.Tensor]]) -> Iterator[dict[str, torch.Tensor]]:
+    """The ``loader``'s batches. A clip that breaks in a worker process raises DataError there, which the DataLoader
+    raises again here with the worker's whole traceback as its message; it comes out as the clip's own line."""
+    iterator = iter(loader)
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            return
+        except DataError as exc:
+            raise DataError(worker_message(str(exc))) from None
+        yield batch
+
+
+def worker_message(text: str) -> str:
+    """The DataError's own message in the text a DataLoader worker's error comes back with (the traceback ends with
+    ``dancegen.train.data.DataError: <message>``); the text itself when it holds no such line."""
+    prefix = f"{DataError.__module__}.{DataError.__qualname__}: "
+    own = [line[len(prefix):] for line in text.splitlines() if line.startswith(prefix)]
+    return own[-1] if own else text
 
 
 @lru_cache(maxsize=8)

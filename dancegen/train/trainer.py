@@ -35,6 +35,7 @@ from ..models.trained import PARTS, part_keys
 from .checkpoint import (CHECKPOINTS, check_resumable, latest_checkpoint, load_states, read_state, resumed_base,
                          save_checkpoint)
 from .data import ClipDataset, PositionSampler, scan_clips
+from .data import batches as data_batches
 from .step import Denoiser, micro_step_loss
 
 LOG = "train_log.csv"
@@ -222,7 +223,7 @@ def train(settings: TrainSettings, data: str | Path, out: str | Path,
         accelerator.wait_for_everyone()
 
     losses = []
-    batches = iter(loader)
+    batches = data_batches(loader)  # a clip that breaks in a worker: its own line, not the worker's traceback
     bar = tqdm(total=settings.steps, initial=start, disable=not accelerator.is_local_main_process, desc="training")
     clock = time.perf_counter()
     for step in range(start, settings.steps):
