@@ -372,7 +372,7 @@ def read_frames(path, indices: Sequence[int]) -> list[np.ndarray]:
 
 def _seek_and_decode(container, stream, wanted: list[int]) -> dict[int, np.ndarray] | None:
     """The wanted frames (sorted indices) decoded forward from the keyframe before the first; None when the stream
-    cannot be seeked by frame index (no timestamps or rate; a seek that lands past the first frame wanted)."""
+    cannot be seeked by frame index (no timestamps or rate; seeks that keep landing past the first frame wanted)."""
     first = next(container.decode(stream), None)
     if first is None:
         raise VideoError(f"{Path(container.name).name} has a video stream but no frame could be decoded")
@@ -380,7 +380,19 @@ def _seek_and_decode(container, stream, wanted: list[int]) -> dict[int, np.ndarr
     if not rate or not base or first.pts is None:
         return None
     t0, step = first.pts, 1 / (Fraction(rate) * Fraction(base))  # the first frame's pts, pts per frame
-    container.seek(int(t0 + wanted[0] * step), stream=stream, backward=True, any_frame=False)
+    target = wanted[0]
+    for back in (0, 4, 16, 64):  # a seek by timestamp may land on a keyframe shown after the target: aim earlier
+        target = max(0, target - back)
+        container.seek(int(t0 + target * step), stream=stream, backward=True, any_frame=False)
+        found = _decode_from_here(container, stream, wanted, t0, step)
+        if found is not None or target == 0:
+            return found
+    return None
+
+
+def _decode_from_here(container, stream, wanted: list[int], t0: int, step: Fraction) -> dict[int, np.ndarray] | None:
+    """Decode forward up to the last wanted index; None when the first frame decoded lies past ``wanted[0]`` or
+    lacks a timestamp."""
     todo, found, started = set(wanted), {}, False
     for frame in container.decode(stream):
         if frame.pts is None:

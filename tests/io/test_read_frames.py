@@ -27,7 +27,7 @@ def numbered_frames(n: int = N, h: int = 48, w: int = 64) -> np.ndarray:
 @pytest.fixture(scope="module")
 def video(tmp_path_factory):
     path = tmp_path_factory.mktemp("seek") / "numbered.mp4"
-    with VideoWriter(path, 24, keyint=KEYINT, preset="ultrafast") as writer:
+    with VideoWriter(path, 24, keyint=KEYINT) as writer:  # libx264's medium preset: B-frames, shown out of order
         writer.write(numbered_frames())
     return path
 
@@ -98,3 +98,33 @@ def test_our_videos_are_read_by_seeking_not_from_the_start(video, monkeypatch):
     expected = read_frames(video, [N - 3, N - 1])
     monkeypatch.setattr(module, "iter_frames", from_the_start)
     assert all(np.array_equal(a, b) for a, b in zip(read_frames(video, [N - 3, N - 1]), expected))
+
+
+class Overshooting:
+    """A container whose first seeks land ``misses`` keyframes too late (as a demuxer seeking by decode time may)."""
+
+    def __init__(self, container, misses: int):
+        self.container, self.misses = container, misses
+
+    def __getattr__(self, name):
+        return getattr(self.container, name)
+
+    def seek(self, offset, **kwargs):
+        if self.misses:
+            self.misses -= 1
+            stream = self.container.streams.video[0]
+            offset += int(N / (stream.average_rate * stream.time_base))  # past the last keyframe
+        return self.container.seek(offset, **kwargs)
+
+
+@pytest.mark.parametrize("misses", [1, 2, 10])
+def test_a_seek_that_lands_too_late_aims_earlier(video, misses):
+    import dancegen.io.video as module
+
+    everything = list(iter_frames(video))
+    with av.open(str(video)) as container:
+        found = module._seek_and_decode(Overshooting(container, misses), container.streams.video[0], [37, 45])
+    if misses == 10:  # every seek lands late, down to frame 0: the caller decodes from the start
+        assert found is None
+    else:
+        assert np.array_equal(found[37], everything[37]) and np.array_equal(found[45], everything[45])
