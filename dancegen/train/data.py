@@ -82,9 +82,15 @@ class Clip:
         """The frames at ``indices`` (increasing) as [H, W, 3] uint8 RGB."""
         if self.video is None:
             try:
-                return [np.asarray(load_photo(self.frame_files[i])) for i in indices]
+                images = [load_photo(self.frame_files[i]) for i in indices]
             except PhotoError as exc:
                 raise DataError(f"clip {self.folder.name}: a frame in {FRAMES}/ cannot be read ({exc})") from None
+            for i, image in zip(indices, images):
+                if image.size != self.size:
+                    raise DataError(f"clip {self.folder.name}: {FRAMES}/{self.frame_files[i].name} is "
+                                    f"{image.width}x{image.height}, but the first frame is {self.size[0]}x"
+                                    f"{self.size[1]}; all frames need one size")
+            return [np.asarray(image) for image in images]
         try:
             return read_frames(self.video, indices)  # seeks: the work does not grow with the clip's length
         except VideoError as exc:

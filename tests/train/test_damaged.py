@@ -3,12 +3,14 @@ run with one line naming it, also when a DataLoader worker process hit it."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
-from support.clips import make_clip
+from PIL import Image
+from support.clips import astronaut_frames, make_clip
 
 import dancegen.train.trainer as trainer
 from dancegen.config import TrainSettings
-from dancegen.train.data import DataError, scan_clips, worker_message
+from dancegen.train.data import ClipDataset, DataError, scan_clips, worker_message
 
 TINY = dict(frames=4, size=(64, 64), device="cpu", steps=1)
 
@@ -55,3 +57,17 @@ def test_the_workers_traceback_gives_way_to_the_clips_line():
             '  File "x.py", line 1, in f\ndancegen.train.data.DataError: clip a: video.mp4 has no frame 9\n')
     assert worker_message(text) == "clip a: video.mp4 has no frame 9"
     assert worker_message("clip b: one line") == "clip b: one line"
+
+
+def test_a_frames_folder_with_a_frame_of_another_size_names_the_clip(tmp_path, analyser):
+    frames, poses = astronaut_frames(6)
+    folder = tmp_path / "stills" / "frames"
+    folder.mkdir(parents=True)
+    for i, frame in enumerate(frames):
+        Image.fromarray(frame).save(folder / f"{i}.png")
+    np.save(tmp_path / "stills" / "poses.npy", poses)
+    clips, _ = scan_clips(tmp_path, 4, analyser)
+    for i in range(6):
+        Image.fromarray(frames[i][:, :80]).save(folder / f"{i}.png")  # every frame changed after the scan
+    with pytest.raises(DataError, match=r"^clip stills: frames/\d\.png is 80x96, but the first frame is 96x96"):
+        ClipDataset(clips, frames=4, size=(64, 64), stride=1, seed=0)[0]
