@@ -343,7 +343,8 @@ class TrainSettings:
                                "a folder written by dancegen train (default: the tiny preset's random networks)",
                                metavar="DIR")
     base_weights: str | None = setting(None, "StableAnimator checkpoints under a trained --init (default: the "
-                                       "folder its manifest names)", metavar="DIR")
+                                       "folder its manifest names; with --resume only a copy of the checkpoint's "
+                                       "base, which is always the one used)", metavar="DIR")
     download: bool = setting(False, "fetch the stableanimator base from the Hugging Face hub when no --init is given")
     tiny_seed: int = setting(0, "seed of the tiny preset's random base", flag="", low=0)
     steps: int = setting(1000, "optimiser steps to train to (with --resume: in total)", low=1)

@@ -122,17 +122,22 @@ class VideoWriter:
     (atomically, replacing any file there). fps: frames per second (floats such as 29.97 are kept as fractions).
     audio: mono [n] or stereo [n, 2] float in [-1, 1] at ``sr``; it is trimmed or padded with silence to exactly the
     video's length. crf: libx264 quality from 1 (best) to 51 (0 is refused: lossless H.264 needs the High 4:4:4
-    profile, which browsers do not decode). preset: libx264 speed/size trade-off. Odd sides are padded to even by
-    repeating the last row / column.
+    profile, which browsers do not decode). preset: libx264 speed/size trade-off. keyint: at most this many frames
+    from one keyframe to the next (None: libx264's default, 250; a short one makes :func:`read_frames` decode less
+    per seek). Odd sides are padded to even by repeating the last row / column.
     """
 
     def __init__(self, path: str | os.PathLike, fps: float, audio: np.ndarray | None = None, sr: int | None = None,
-                 crf: int = 18, preset: str = "medium"):
+                 crf: int = 18, preset: str = "medium", keyint: int | None = None):
         self.fps = _check_fps(fps)
         if isinstance(crf, bool) or not isinstance(crf, (int, np.integer)) or not 1 <= crf <= 51:
             raise VideoError(f"crf must be a whole number from 1 (best) to 51, got {crf!r}")
         if preset not in _X264_PRESETS:
             raise VideoError(f"preset must be one of {', '.join(_X264_PRESETS)}, got {preset!r}")
+        if keyint is not None and (isinstance(keyint, bool) or not isinstance(keyint, (int, np.integer))
+                                   or keyint < 1):
+            raise VideoError(f"keyint must be a whole number of frames >= 1, got {keyint!r}")
+        self.keyint = None if keyint is None else int(keyint)
         self.wave, self.sr = _check_audio(audio, sr) if audio is not None else (None, None)
         self.path = Path(path)
         if not self.path.parent.is_dir():
@@ -154,6 +159,8 @@ class VideoWriter:
                                options={"crf": str(self.crf), "preset": self.preset, "profile": "high"})
         video.width, video.height, video.pix_fmt = width + width % 2, height + height % 2, "yuv420p"
         ctx = video.codec_context
+        if self.keyint is not None:
+            ctx.gop_size = self.keyint  # libx264's keyint
         ctx.colorspace = ctx.color_primaries = ctx.color_trc = _BT709
         ctx.color_range = _LIMITED_RANGE
         self._container, self._video = out, video
@@ -329,6 +336,78 @@ def iter_frames(path, stop: int | None = None) -> Iterator[np.ndarray]:
                     return
         except av.FFmpegError as exc:
             raise VideoError(f"ffmpeg could not decode {Path(path).name}: {exc}") from None
+
+
+def read_frames(path, indices: Sequence[int]) -> list[np.ndarray]:
+    """The frames at ``indices`` (any order, repeats allowed) as [H, W, 3] uint8 RGB: exactly what
+    :func:`iter_frames` gives at those positions, found by seeking to the keyframe before the first one wanted and
+    decoding forward (the work is the distance from that keyframe to the last one wanted, not the clip's length).
+
+    A frame's index is its timestamp counted from the first frame's, in frames of the stream's average rate (a
+    constant-rate stream: what our VideoWriter and ``dancegen prepare`` write); streams without timestamps or a
+    rate, and seeks that land past the first frame wanted, fall back to decoding from the start. VideoError when
+    the file cannot be decoded or has no frame at one of the indices (naming them)."""
+    wanted = sorted({int(i) for i in indices})
+    if not wanted:
+        return []
+    if wanted[0] < 0:
+        raise VideoError(f"frame indices must be >= 0, got {wanted[0]}")
+    name = Path(path).name
+    with _open_video(path) as container:
+        stream = container.streams.video[0]
+        try:
+            found = _seek_and_decode(container, stream, wanted)
+        except av.FFmpegError as exc:
+            raise VideoError(f"ffmpeg could not decode {name}: {exc}") from None
+    if found is None:  # no timestamps or rate to seek by, or a seek that landed past the first frame wanted
+        found, chosen = {}, set(wanted)
+        for i, frame in enumerate(iter_frames(path, stop=wanted[-1] + 1)):
+            if i in chosen:
+                found[i] = frame
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise VideoError(f"{name} has no frame {missing[0]} (frames {missing} are past its end or do not decode)")
+    return [found[int(i)] for i in indices]
+
+
+def _seek_and_decode(container, stream, wanted: list[int]) -> dict[int, np.ndarray] | None:
+    """The wanted frames (sorted indices) decoded forward from the keyframe before the first; None when the stream
+    cannot be seeked by frame index (no timestamps or rate; seeks that keep landing past the first frame wanted)."""
+    first = next(container.decode(stream), None)
+    if first is None:
+        raise VideoError(f"{Path(container.name).name} has a video stream but no frame could be decoded")
+    rate, base = stream.average_rate, stream.time_base
+    if not rate or not base or first.pts is None:
+        return None
+    t0, step = first.pts, 1 / (Fraction(rate) * Fraction(base))  # the first frame's pts, pts per frame
+    target = wanted[0]
+    for back in (0, 4, 16, 64):  # a seek by timestamp may land on a keyframe shown after the target: aim earlier
+        target = max(0, target - back)
+        container.seek(int(t0 + target * step), stream=stream, backward=True, any_frame=False)
+        found = _decode_from_here(container, stream, wanted, t0, step)
+        if found is not None or target == 0:
+            return found
+    return None
+
+
+def _decode_from_here(container, stream, wanted: list[int], t0: int, step: Fraction) -> dict[int, np.ndarray] | None:
+    """Decode forward up to the last wanted index; None when the first frame decoded lies past ``wanted[0]`` or
+    lacks a timestamp."""
+    todo, found, started = set(wanted), {}, False
+    for frame in container.decode(stream):
+        if frame.pts is None:
+            return None
+        index = round((frame.pts - t0) / step)
+        if not started:
+            if index > wanted[0]:
+                return None
+            started = True
+        if index in todo:
+            found[index] = frame.to_ndarray(format="rgb24")
+            todo.discard(index)
+        if not todo or index > wanted[-1]:
+            break
+    return found
 
 
 def count_frames(path) -> tuple[int, int, int]:

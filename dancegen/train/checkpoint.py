@@ -28,7 +28,7 @@ import torch
 
 from ..errors import SettingsError, WeightsError
 from ..models.build import DanceModels
-from ..models.trained import MANIFEST, write_trained
+from ..models.trained import MANIFEST, read_trained, write_trained
 
 CHECKPOINTS = "checkpoints"
 STATE = "state.json"
@@ -116,6 +116,53 @@ def check_resumable(saved: ResumeState, settings: dict[str, Any], processes: int
     if different:
         raise SettingsError(f"cannot resume {saved.folder}: it was trained with other settings ("
                             + "; ".join(different) + "); use a new --out, or the same settings")
+
+
+def _describe(base: dict[str, Any]) -> str:
+    if base.get("kind") == "random":
+        return f"the tiny preset's random networks (seed {base.get('seed', 0)})"
+    return f"StableAnimator's weights in {base.get('folder')}"
+
+
+def _same_folder(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+
+def resumed_base(checkpoint: Path, init: str | None, base_weights: str | None) -> str | None:
+    """A resumed run's base is the one recorded in ``checkpoint``'s manifest, whatever the command line says; a
+    SettingsError (one line) when ``--init`` or ``--base-weights`` names another one. ``--base-weights`` may still
+    name a copy of StableAnimator's weights when the recorded folder is no longer there: -> the folder to load the
+    base from instead of the recorded one (None: the recorded one)."""
+    trained = read_trained(checkpoint)
+    if trained is None:
+        raise WeightsError(f"checkpoint {checkpoint} cannot be resumed: it has no {MANIFEST}")
+    base = trained.base
+    recorded = base.get("folder") if base.get("kind") == "stableanimator" else None
+    missing = recorded is not None and not Path(recorded).is_dir()
+    named: list[tuple[str, dict[str, Any]]] = []  # (option, the base it names)
+    if base_weights is not None:
+        named.append(("--base-weights", {"kind": "stableanimator", "folder": base_weights}))
+    if init is not None:
+        earlier = read_trained(init)
+        if earlier is not None:
+            if base_weights is None:
+                named.append(("--init", earlier.base))
+        else:
+            named.append(("--init", {"kind": "stableanimator", "folder": init}))
+    for option, other in named:
+        if other.get("kind") != base.get("kind"):
+            same = False
+        elif other.get("kind") == "random":
+            same = int(other.get("seed", 0)) == int(base.get("seed", 0))
+        elif option == "--base-weights" and missing:
+            same = True  # a copy of the recorded base, which has moved
+        else:
+            same = _same_folder(other.get("folder"), recorded)
+        if not same:
+            raise SettingsError(f"--resume continues {checkpoint.name} on the base it was trained on, "
+                                f"{_describe(base)}, but {option} names {_describe(other)}: drop {option}, or "
+                                "start a new run in a new --out")
+    return base_weights if missing else None
 
 
 def _plain(value: Any) -> Any:

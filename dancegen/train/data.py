@@ -12,9 +12,10 @@ A clip is a folder holding
 
 :func:`scan_clips` checks every clip once (files, shapes, frame counts, a face in the reference) and reports each
 clip it leaves out, naming it. A sample is a window of ``frames`` frames taken every ``frame_stride`` frames (closer
-together when the clip is short), like StableAnimator's dataset: the frames and the reference resized to the
-training size, the skeletons drawn from the poses exactly as inference draws them
-(:func:`dancegen.pose.render.render_whole_body`), the face mask, and the embedding.
+together when the clip is short), like StableAnimator's dataset: the frames and the reference cropped to the
+training size's aspect around the dancer and resized, never stretched (:mod:`.crop`), the skeletons drawn from the
+poses in the cropped coordinates exactly as inference draws them (:func:`dancegen.pose.render.render_whole_body`),
+the face mask through the same crop, and the embedding.
 
 Sample ``g`` (the g-th sample the whole run draws, over every process) is a pure function of the seed and g: the
 clip order of each pass over the data is a seeded permutation and the window is drawn from a generator seeded by
@@ -27,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -41,8 +42,10 @@ from ..errors import NoFaceError, PhotoError, UserError
 from ..face import FaceAnalyser, require_antelopev2
 from ..io.files import write_atomic
 from ..io.photo import load_photo
-from ..io.video import VideoError, count_frames, iter_frames
+from ..io.video import VideoError, count_frames, read_frames
+from ..pose.reference import ReferenceCrop
 from ..pose.render import render_whole_body
+from .crop import centre_crop, cropped, sample_crop, to_sample
 
 VIDEO, FRAMES, POSES, REFERENCE, FACE_BOXES = "video.mp4", "frames", "poses.npy", "reference.png", "face_boxes.npy"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
@@ -78,19 +81,27 @@ class Clip:
     def frames(self, indices: list[int]) -> list[np.ndarray]:
         """The frames at ``indices`` (increasing) as [H, W, 3] uint8 RGB."""
         if self.video is None:
-            return [np.asarray(load_photo(self.frame_files[i])) for i in indices]
-        wanted, out = set(indices), {}
-        for i, frame in enumerate(iter_frames(self.video, stop=max(indices) + 1)):
-            if i in wanted:
-                out[i] = frame
-        if len(out) < len(wanted):
-            raise DataError(f"clip {self.folder.name}: {VIDEO} decoded to {len(out)} of the frames "
-                            f"{indices}; its poses say it has {self.n_frames}")
-        return [out[i] for i in indices]
+            try:
+                images = [load_photo(self.frame_files[i]) for i in indices]
+            except PhotoError as exc:
+                raise DataError(f"clip {self.folder.name}: a frame in {FRAMES}/ cannot be read ({exc})") from None
+            for i, image in zip(indices, images):
+                if image.size != self.size:
+                    raise DataError(f"clip {self.folder.name}: {FRAMES}/{self.frame_files[i].name} is "
+                                    f"{image.width}x{image.height}, but the first frame is {self.size[0]}x"
+                                    f"{self.size[1]}; all frames need one size")
+            return [np.asarray(image) for image in images]
+        try:
+            return read_frames(self.video, indices)  # seeks: the work does not grow with the clip's length
+        except VideoError as exc:
+            raise DataError(f"clip {self.folder.name}: {exc}; its poses say it has {self.n_frames} frames") from None
 
     def reference_image(self) -> PIL.Image.Image:
         if self.reference is not None:
-            return load_photo(self.reference)
+            try:
+                return load_photo(self.reference)
+            except PhotoError as exc:
+                raise DataError(f"clip {self.folder.name}: {REFERENCE} cannot be read ({exc})") from None
         return PIL.Image.fromarray(self.frames([0])[0])
 
 
@@ -156,6 +167,11 @@ def check_clip(folder: Path, frames_needed: int, faces: FaceAnalyser) -> Clip:
         raise ValueError(f"no {VIDEO} and no {FRAMES}/ folder")
     if n_frames == 0:
         raise ValueError(f"{VIDEO} holds no frames")
+    if video is not None:  # packets were counted; a damaged stream shows only when decoded: the last frame, by seeking
+        try:
+            read_frames(video, [n_frames - 1])
+        except VideoError as exc:
+            raise ValueError(f"{VIDEO} does not decode to its last frame ({exc})") from None
     if not (folder / POSES).is_file():
         raise ValueError(f"missing {POSES} (one [18, 2] pose per frame; dancegen prepare makes it)")
     poses = _load_array(folder / POSES, POSES)
@@ -176,10 +192,15 @@ def check_clip(folder: Path, frames_needed: int, faces: FaceAnalyser) -> Clip:
     clip = Clip(folder=folder, n_frames=n_frames, size=(int(width), int(height)), video=video,
                 frame_files=frame_files, poses=poses.astype(np.float32), face_boxes=boxes,
                 embedding=np.zeros(512, np.float32), reference=reference)
+
+    def picture() -> PIL.Image.Image:  # the reference (PhotoError / VideoError: it cannot be read)
+        if reference is not None or video is None:
+            return load_photo(reference or frame_files[0])
+        return PIL.Image.fromarray(read_frames(video, [0])[0])
+
     try:
-        source = reference or video or frame_files[0]
-        embedding = _embedding(folder, clip.reference_image, source, faces)
-    except (VideoError, DataError) as exc:
+        embedding = _embedding(folder, picture, reference or video or frame_files[0], faces)
+    except VideoError as exc:
         raise ValueError(f"the reference frame cannot be decoded ({exc})") from None
     return replace(clip, embedding=embedding)
 
@@ -228,10 +249,9 @@ def _to_unit(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.array(images, dtype=np.uint8)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
 
 
-def face_mask(boxes: np.ndarray | None, indices: list[int], scale: tuple[float, float],
-              size: tuple[int, int]) -> torch.Tensor:
-    """1 inside each frame's face box (scaled to the training size), else 0: [F, 1, H, W] float32."""
-    width, height = size
+def face_mask(boxes: np.ndarray | None, indices: list[int], crop: ReferenceCrop) -> torch.Tensor:
+    """1 inside each frame's face box (through the sample's crop, at the training size), else 0: [F, 1, H, W]."""
+    width, height = crop.canvas
     mask = torch.zeros((len(indices), 1, height, width))
     if boxes is None:
         return mask
@@ -239,8 +259,9 @@ def face_mask(boxes: np.ndarray | None, indices: list[int], scale: tuple[float, 
         box = boxes[i]
         if not np.isfinite(box).all():
             continue
-        x0, x1 = (int(np.clip(v * scale[0], 0, width)) for v in (box[0], box[2]))
-        y0, y1 = (int(np.clip(v * scale[1], 0, height)) for v in (box[1], box[3]))
+        x0, y0, x1, y1 = to_sample(crop, box)
+        x0, x1 = (int(round(np.clip(v, 0, width))) for v in (x0, x1))
+        y0, y1 = (int(round(np.clip(v, 0, height))) for v in (y0, y1))
         mask[k, 0, y0:y1, x0:x1] = 1.0
     return mask
 
@@ -259,25 +280,57 @@ class ClipDataset(Dataset):
         n = len(self.clips)
         return self.clips[int(_order(self.seed, position // n, n)[position % n])]
 
-    def __getitem__(self, position: int) -> dict[str, torch.Tensor]:
-        """pixels [F, 3, H, W] and reference [3, H, W] in [-1, 1]; poses [F, 3, H, W] skeletons in [-1, 1];
-        face_mask [F, 1, H, W] in {0, 1}; embedding [512]; position (g) and seed (of the objective's noise)."""
+    def window(self, position: int) -> tuple[Clip, list[int], ReferenceCrop]:
+        """Sample ``g``'s clip, frame indices and crop (:func:`.crop.sample_crop` of the window's poses)."""
         clip = self.clip_of(position)
         rng = np.random.default_rng(sample_seed(self.seed, position, WINDOW))
         indices = window_indices(clip, self.frames, self.stride, rng)
+        return clip, indices, sample_crop(clip.poses[indices], clip.size, self.size)
+
+    def __getitem__(self, position: int) -> dict[str, torch.Tensor]:
+        """pixels [F, 3, H, W] and reference [3, H, W] in [-1, 1]; poses [F, 3, H, W] skeletons in [-1, 1];
+        face_mask [F, 1, H, W] in {0, 1}; embedding [512]; position (g) and seed (of the objective's noise).
+
+        The frames, skeletons and face mask go through one crop of the training size's aspect around the dancer
+        (:mod:`.crop`: never stretched); so does the reference when it is frame 0 or a reference.png of the frames'
+        size, while one of another size is cropped around its own centre."""
+        clip, indices, crop = self.window(position)
         width, height = self.size
-        scale = (width / clip.size[0], height / clip.size[1])
-        frames = np.stack([np.asarray(PIL.Image.fromarray(f).resize(self.size)) for f in clip.frames(indices)])
-        reference = np.asarray(clip.reference_image().resize(self.size))[None]
+        frames = np.stack([cropped(crop, f) for f in clip.frames(indices)])
+        picture = clip.reference_image()
+        own = crop if picture.size == clip.size else centre_crop(picture.size, self.size)
+        reference = cropped(own, picture)[None]
         skeletons = []
         for i in indices:
             pose = clip.poses[i]
             scores = pose[:, 2] if pose.shape[1] == 3 else None
-            skeletons.append(render_whole_body(pose[:, :2] * np.array(scale, np.float32), width, height, scores))
+            skeletons.append(render_whole_body(to_sample(crop, pose[:, :2]), width, height, scores))
         return {"pixels": _to_unit(frames), "reference": _to_unit(reference)[0], "poses": _to_unit(np.stack(skeletons)),
-                "face_mask": face_mask(clip.face_boxes, indices, scale, self.size),
+                "face_mask": face_mask(clip.face_boxes, indices, crop),
                 "embedding": torch.from_numpy(clip.embedding.copy()),
                 "position": torch.tensor(position), "seed": torch.tensor(sample_seed(self.seed, position, NOISE))}
+
+
+def batches(loader: Iterable[dict[str, torch.Tensor]]) -> Iterator[dict[str, torch.Tensor]]:
+    """The ``loader``'s batches. A clip that breaks in a worker process raises DataError there, which the DataLoader
+    raises again here with the worker's whole traceback as its message; it comes out as the clip's own line."""
+    iterator = iter(loader)
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            return
+        except DataError as exc:
+            raise DataError(worker_message(str(exc))) from None
+        yield batch
+
+
+def worker_message(text: str) -> str:
+    """The DataError's own message in the text a DataLoader worker's error comes back with (the traceback ends with
+    ``dancegen.train.data.DataError: <message>``); the text itself when it holds no such line."""
+    prefix = f"{DataError.__module__}.{DataError.__qualname__}: "
+    own = [line[len(prefix):] for line in text.splitlines() if line.startswith(prefix)]
+    return own[-1] if own else text
 
 
 @lru_cache(maxsize=8)

@@ -1,7 +1,8 @@
 """Raw dance videos -> training clip folders (:mod:`.data`'s format), skipping what cannot be used and saying why.
 
 Per video (``.mp4 .mov .mkv .webm .avi .m4v`` in the input folder): the first ``max_frames`` frames, shrunk so the
-longer side is at most ``max_side`` (and even), are written to ``<out>/<video name>/video.mp4``; DWPose gives each
+longer side is at most ``max_side`` (and even), are written to ``<out>/<video name>/video.mp4`` (videos
+that share a name, a.mp4 and a.mov, go to ``a-mp4/`` and ``a-mov/``) with a keyframe a second; DWPose gives each
 frame's OpenPose-18 body with confidences (``poses.npy`` [T, 18, 3]; a frame without a person gets NaN joints with
 confidence 0); the face detector gives each frame's largest face box (``face_boxes.npy`` [T, 4], NaN without a face),
 as StableAnimator's ``face_mask_extraction.py`` does per frame; and the face embedding of frame 0 (the clip's
@@ -31,11 +32,12 @@ from ..errors import PhotoError, UserError
 from ..face import FaceAnalyser, FaceAnalyserConfig, antelopev2_folder
 from ..io.video import VideoError, VideoWriter, iter_frames
 from ..pose.detect import BodyDetector, BodyDetectorConfig, dwpose_folder
+from .crop import JOINT_SEEN
 from .data import FACE_BOXES, POSES, VIDEO, face_cache_name, save_array
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 FPS = 30  # the clips' frame rate in video.mp4 (the trainer reads frames, not times)
-JOINT_SEEN = 0.3  # a joint counts as seen above this confidence (the skeleton drawing's threshold)
+KEYINT = FPS  # a keyframe every second: a training window is read by seeking and decoding at most this far
 
 
 @dataclass
@@ -55,14 +57,34 @@ def _shrunk(frame: np.ndarray, max_side: int) -> np.ndarray:
     return np.asarray(PIL.Image.fromarray(frame).resize((new_w, new_h), PIL.Image.Resampling.LANCZOS))
 
 
+def clip_names(videos: list[Path]) -> dict[Path, str]:
+    """Each video's clip folder name: its stem, or ``<stem>-<suffix>`` (a-mp4, a-mov) where two videos share a stem
+    (compared without case), with a number added should even that repeat. Distinct for every video."""
+    stems: dict[str, int] = {}
+    for video in videos:
+        stems[video.stem.lower()] = stems.get(video.stem.lower(), 0) + 1
+    names: dict[Path, str] = {}
+    taken: set[str] = set()
+    for video in videos:
+        name = video.stem if stems[video.stem.lower()] == 1 else f"{video.stem}-{video.suffix[1:].lower()}"
+        unique, k = name, 2
+        while unique.lower() in taken or (unique != video.stem and unique.lower() in stems):
+            unique, k = f"{name}-{k}", k + 1
+        taken.add(unique.lower())
+        names[video] = unique
+    return names
+
+
 def prepare_video(video: Path, out: Path, settings: PrepareSettings, detector: BodyDetector,
-                  identity_faces: FaceAnalyser, box_faces: FaceAnalyser) -> Path:
-    """One video -> ``out/<stem>/``. ValueError with the reason when the video cannot be used."""
-    final = out / video.stem
-    work = Path(tempfile.mkdtemp(prefix=f".{video.stem}.partial-", dir=out))
+                  identity_faces: FaceAnalyser, box_faces: FaceAnalyser, name: str | None = None) -> Path:
+    """One video -> ``out/<name>/`` (default name: the video's stem). ValueError with the reason when the video
+    cannot be used."""
+    name = video.stem if name is None else name
+    final = out / name
+    work = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=out))
     try:
         poses, boxes, first = [], [], None
-        with VideoWriter(work / VIDEO, FPS, crf=16) as writer:
+        with VideoWriter(work / VIDEO, FPS, crf=16, keyint=KEYINT) as writer:
             frames: Iterator[np.ndarray] = iter_frames(video, stop=settings.max_frames)
             for frame in frames:
                 frame = _shrunk(frame, settings.max_side)
@@ -127,14 +149,17 @@ def prepare(videos: str | os.PathLike, out: str | os.PathLike, settings: Prepare
         antelope = antelopev2_folder(settings.weights_dir, download=settings.download)
         identity_faces = FaceAnalyser(FaceAnalyserConfig(source="antelopev2", model_dir=str(antelope)))
     out.mkdir(parents=True, exist_ok=True)
+    names = clip_names(files)
     for video in files:
-        if (out / video.stem).exists():
-            report.existing.append(out / video.stem)
-            say(f"kept {video.name}: {out / video.stem} is already there")
+        folder = out / names[video]
+        if folder.exists():
+            report.existing.append(folder)
+            say(f"kept {video.name}: {folder} is already there")
             continue
         try:
-            report.prepared.append(prepare_video(video, out, settings, detector, identity_faces, box_faces))
-            say(f"prepared {video.name} -> {out / video.stem}")
+            report.prepared.append(prepare_video(video, out, settings, detector, identity_faces, box_faces,
+                                                 names[video]))
+            say(f"prepared {video.name} -> {folder}")
         except ValueError as exc:
             report.skipped.append(f"{video.name}: {exc}")
             say(f"skipped {report.skipped[-1]}")

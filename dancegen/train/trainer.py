@@ -32,8 +32,10 @@ from ..face import FaceAnalyser, FaceAnalyserConfig, antelopev2_folder
 from ..models import get_preset, load_models, pick_device, read_trained, resolve_models, write_trained
 from ..models.build import DanceModels
 from ..models.trained import PARTS, part_keys
-from .checkpoint import CHECKPOINTS, check_resumable, latest_checkpoint, load_states, read_state, save_checkpoint
+from .checkpoint import (CHECKPOINTS, check_resumable, latest_checkpoint, load_states, read_state, resumed_base,
+                         save_checkpoint)
 from .data import ClipDataset, PositionSampler, scan_clips
+from .data import batches as data_batches
 from .step import Denoiser, micro_step_loss
 
 LOG = "train_log.csv"
@@ -158,7 +160,7 @@ def train(settings: TrainSettings, data: str | Path, out: str | Path,
     if not settings.resume and (out / CHECKPOINTS).is_dir() and any((out / CHECKPOINTS).iterdir()):
         raise SettingsError(f"{out} already holds a training run (checkpoints/): pass --resume to continue it, or "
                             "choose a new --out")
-    if settings.init is None and preset.trained and not settings.download:
+    if settings.init is None and preset.trained and not settings.download and resume is None:
         raise SettingsError("the stableanimator preset trains on StableAnimator's weights: pass --init CHECKPOINTS "
                             "(the folder with Animation/ and SVD/) or --download")
     if settings.init is not None and not preset.trained and read_trained(settings.init) is None:
@@ -169,9 +171,10 @@ def train(settings: TrainSettings, data: str | Path, out: str | Path,
         say(f"no checkpoint in {out / CHECKPOINTS} yet: starting at step 0")
     if saved is not None:
         check_resumable(saved, record, world, settings.batch)
-    # a checkpoint is a trained folder: its parts over its base are where a resumed run starts
-    source = resolve_models(preset, resume or settings.init, settings.base_weights, settings.download,
-                            settings.tiny_seed)
+    # a checkpoint is a trained folder: its parts over the base its manifest records are where a resumed run starts
+    base_weights = (resumed_base(resume, settings.init, settings.base_weights) if resume is not None
+                    else settings.base_weights)
+    source = resolve_models(preset, resume or settings.init, base_weights, settings.download, settings.tiny_seed)
     models = load_models(source, accelerator.device, torch.float32)
     faces = _identity_faces(settings, source.paths.root if source.paths is not None else None)
     with accelerator.main_process_first():  # the main process caches the face embeddings, the others read them
@@ -220,7 +223,7 @@ def train(settings: TrainSettings, data: str | Path, out: str | Path,
         accelerator.wait_for_everyone()
 
     losses = []
-    batches = iter(loader)
+    batches = data_batches(loader)  # a clip that breaks in a worker: its own line, not the worker's traceback
     bar = tqdm(total=settings.steps, initial=start, disable=not accelerator.is_local_main_process, desc="training")
     clock = time.perf_counter()
     for step in range(start, settings.steps):

@@ -56,3 +56,23 @@ def test_without_dwpose_every_video_is_skipped_with_the_reason(tmp_path, capsys)
     errors = [line for line in err if line.startswith("error:")]
     assert len(errors) == 1 and "no video could be prepared" in errors[0]
     assert not (tmp_path / "clips").exists()
+
+
+def test_videos_that_share_a_name_get_a_clip_folder_each(tmp_path, capsys):
+    videos, out = tmp_path / "raw", tmp_path / "clips"
+    videos.mkdir()
+    frames, _ = astronaut_frames(4)
+    write_mp4(frames, 8, videos / "a.mp4")  # 96 x 96
+    write_mp4(np.concatenate([frames, frames], axis=2), 8, videos / "a.mov")  # 192 x 96: another video
+    write_mp4(frames, 8, videos / "a-mp4.mkv")  # its stem is the name the first would get
+    weights = stand_in_dwpose(tmp_path / "checkpoints")
+    assert main(["--videos", str(videos), "--out", str(out), "--weights", str(weights)]) == 0
+    err = capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["a-mov", "a-mp4", "a-mp4-2"]
+    assert f"prepared a.mov -> {out / 'a-mov'}" in err and f"prepared a.mp4 -> {out / 'a-mp4-2'}" in err
+    assert f"prepared a-mp4.mkv -> {out / 'a-mp4'}" in err
+    assert count_frames(out / "a-mov" / "video.mp4") == (4, 192, 96)
+    assert count_frames(out / "a-mp4-2" / "video.mp4") == (4, 96, 96)
+    # run again: each finished clip is kept, none is mistaken for another
+    assert main(["--videos", str(videos), "--out", str(out), "--weights", str(weights)]) == 0
+    assert capsys.readouterr().err.count("kept ") == 3
