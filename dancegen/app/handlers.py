@@ -141,10 +141,16 @@ def on_space() -> bool:
 
 
 class StopSwitch:
-    """Per-session stop flags. Stop sets the flag of its own session's run; the run checks it between steps."""
+    """Per-session stop flags. Stop sets the flag of its own session's run; the run checks it between steps.
+
+    A flag is armed when Generate is clicked and the run *begins* when its queued handler starts. A run that was
+    armed but has not begun may be waiting in the queue, or may never come (Gradio turned it away: the queue was
+    full): Stop then sets its flag (a run that does start later ends at once) and the page is ready again at once.
+    """
 
     def __init__(self) -> None:
         self._flags: dict[str, threading.Event] = {}
+        self._begun: set[threading.Event] = set()  # flags whose run's handler has started
         self._lock = threading.Lock()
 
     def arm(self, key: str) -> threading.Event:
@@ -153,13 +159,27 @@ class StopSwitch:
             event = self._flags[key] = threading.Event()
             return event
 
-    def current(self, key: str) -> threading.Event:
-        """The session's armed flag, or a fresh one when the run was started without arming (API calls)."""
+    def begin(self, key: str) -> threading.Event:
+        """The run's handler starts: the session's armed flag (or a fresh one when the run was started without
+        arming: API calls), marked as begun."""
         with self._lock:
             event = self._flags.get(key)
             if event is None:
                 event = self._flags[key] = threading.Event()
+            self._begun.add(event)
             return event
+
+    def running(self, key: str) -> bool:
+        """Whether the session has a run whose handler has started and not ended."""
+        with self._lock:
+            event = self._flags.get(key)
+            return event is not None and event in self._begun
+
+    def waiting(self, key: str) -> bool:
+        """Whether the session has a run going or waiting to start (not one stopped before it started)."""
+        with self._lock:
+            event = self._flags.get(key)
+            return event is not None and (event in self._begun or not event.is_set())
 
     def peek(self, key: str) -> threading.Event | None:
         with self._lock:
@@ -177,12 +197,14 @@ class StopSwitch:
     def release(self, key: str, event: threading.Event) -> None:
         """The run that used ``event`` is over (a newer run's flag is left alone)."""
         with self._lock:
+            self._begun.discard(event)
             if self._flags.get(key) is event:
                 del self._flags[key]
 
     def discard(self, key: str) -> None:
         with self._lock:
-            self._flags.pop(key, None)
+            event = self._flags.pop(key, None)
+            self._begun.discard(event)
 
 
 
@@ -367,7 +389,7 @@ class DanceApp:
         """Run one generation for this session: -> the six result outputs. Raises what went wrong as it is
         (UserError, ResourceLimit, GenerationCancelled, or one of our bugs); the callers decide how to show it."""
         key = session_key(request)
-        flag = self.stops.current(key)  # armed by the Generate click (or made now for an API call)
+        flag = self.stops.begin(key)  # armed by the Generate click (or made now for an API call)
         start = time.perf_counter()
         try:  # whatever happens, the session's flag goes with this run
             source, path = upload_source(photo), upload_source(music)
@@ -483,14 +505,19 @@ class DanceApp:
 
     def stop(self, request: gr.Request | None = None) -> str:
         """Stop this session's run between two denoising windows (or before it starts, if it is still queued)."""
-        return T.STATUS_STOPPING if self.stops.stop(session_key(request)) else T.STATUS_NOTHING_TO_STOP
+        key = session_key(request)
+        if not self.stops.stop(key):
+            return T.STATUS_NOTHING_TO_STOP
+        return T.STATUS_STOPPING if self.stops.running(key) else T.STATUS_STOPPED  # not begun: stopped now
 
     def buttons_after_stop(self, request: gr.Request | None = None):
-        """After a Stop press with nothing running, Generate is on and Stop off (whatever the page showed)."""
-        if self.stops.peek(session_key(request)) is None:
+        """After a Stop press with no run going (none armed, or one armed whose handler never started: still queued,
+        or turned away by a full queue), Generate is on and Stop off, whatever the page showed; a running run
+        resets the page itself when it ends."""
+        if not self.stops.running(session_key(request)):
             return _ready_buttons()
         return gr.update(), gr.update()
 
     def idle_status(self, request: gr.Request | None = None):
         """A new action: the status line says Ready again, unless this session's run is still going."""
-        return T.STATUS_READY if self.stops.peek(session_key(request)) is None else gr.update()
+        return gr.update() if self.stops.waiting(session_key(request)) else T.STATUS_READY

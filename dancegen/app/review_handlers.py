@@ -16,8 +16,8 @@ import threading
 import gradio as gr
 
 from ..errors import UserError
-from ..study.review import (ReviewStore, Showing, meaning, next_pair, reviewer_name, show, study_folder,
-                            study_pairs)
+from ..study.review import (ReviewStore, Showing, blind_total, meaning, next_pair, reviewer_name, show,
+                            study_folder, study_pairs)
 from ..study.summary import write_summary
 from . import text as T
 
@@ -45,12 +45,14 @@ class ReviewApp:
             return (*empty, T.REVIEW_PROBLEM.format(message=str(exc)), None)
         pairs = study_pairs(self.folder)  # read again each time: a running study adds pairs
         judged = self.store.judged(name) & {p.id for p in pairs}
-        pair = next_pair(pairs, judged, self.rng)
+        pair = next_pair(pairs, judged, self.rng, self.store.judgements_per_pair())
+        total = blind_total(pairs)
         if pair is None:
-            text = T.REVIEW_ALL_DONE.format(total=len(pairs)) if pairs else T.REVIEW_NO_PAIRS
+            text = T.REVIEW_ALL_DONE.format(total=total) if pairs else T.REVIEW_NO_PAIRS
             return (*empty, text, None)
         showing = show(self.folder, pair, self.rng)
-        status = T.REVIEW_SHOWING.format(number=len(judged) + 1, total=len(pairs))
+        done = len({p.base for p in pairs if p.id in judged})
+        status = T.REVIEW_SHOWING.format(number=done + 1, total=total)
         return (str(pair.photo), str(showing.left), str(showing.right), None, None, gr.update(interactive=True),
                 status, showing)
 

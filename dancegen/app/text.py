@@ -159,7 +159,10 @@ REVIEW_DANCE_QUESTION = "Which dances better? (optional)"
 REVIEW_CHOICES = (("Left", "left"), ("Right", "right"), ("About the same", "same"))
 REVIEW_START = "Enter your name and press Next pair."
 REVIEW_SHOWING = "Pair {number} of {total} for you. Watch both, then answer."
-REVIEW_ALL_DONE = "You have judged all {total} pairs of this study. Thank you!"
+REVIEW_ALL_DONE = (
+    "You have judged all {total} pairs this study can show you blind (one per photo and song: another setting of "
+    "the same photo and song would show you its baseline again). Thank you!"
+)
 REVIEW_NO_PAIRS = "This study has no finished pairs to review yet."
 REVIEW_NEEDS_PAIR = "Press Next pair first."
 REVIEW_REVEAL = (

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,6 +22,8 @@ from pathlib import Path
 import av
 import numpy as np
 from PIL import Image
+
+from .files import temporary_file
 
 
 class VideoError(ValueError):
@@ -147,9 +148,7 @@ class VideoWriter:
         self._shape: tuple[int, ...] | None = None  # (H, W, 3) of the first frame
         self._container = self._video = self._audio = None
         self._audio_sent = 0  # samples of self.wave (or silence) handed to the encoder so far
-        fd, tmp = tempfile.mkstemp(prefix=".dancegen-", suffix=".mp4", dir=self.path.parent)
-        os.close(fd)
-        self._tmp = Path(tmp)  # written here, renamed into place by close()
+        self._tmp = temporary_file(self.path.parent, ".dancegen-", ".mp4")  # written here, renamed into place by close()
 
     # ---- set-up at the first frame (the size is known only then)
 

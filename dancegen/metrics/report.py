@@ -106,6 +106,13 @@ class GenerationMetrics:
         for (name, model), score in scores.items():
             per_frame[name][f"csim_{model}"] = score.similarity
             per_frame[name][f"stability_{model}"] = score.stability
+        for (name, model), score in scores.items():
+            if score.mean is None:
+                notes.append(f"{model} found no face in any of the {len(score.frame_index)} scored frames of the "
+                             f"{name} video, so its identity similarity and stability are null (face rate 0)")
+            elif score.stability_mean is None:
+                notes.append(f"{model} found a face in only one scored frame of the {name} video, so its identity "
+                             "stability (which compares neighbouring scored frames) is null")
         for name, meter in self.truth.items():
             if 0 < meter.frames < self.n_frames:
                 notes.append(f"the ground truth ends after {meter.frames} of {self.n_frames} frames; only those "

@@ -5,7 +5,11 @@ identity video on a random side and serves both under names that say nothing: ``
 (or a copy where links cannot be made) whose name is a keyed hash (HMAC-SHA256) of the video's path under a secret
 kept in the study folder (``review.key``, never served). A video keeps its name across showings, so the clips folder
 holds one file per video however many reviewers come, and without the key a name cannot be traced to its video.
-Only the clips folder and the reference photos are served (:func:`served_folders`), never results.csv, the videos'
+A reviewer judges at most one pair per baseline: the identity videos of a photo and song share their baseline, so a
+second setting of the same photo and song would show that video again, and a video seen twice (the same pictures,
+or after the first answer's reveal) would give its side away. Among the pairs a reviewer may judge, those with the
+fewest judgements so far come first, so the settings are judged about equally often. Only the clips folder and the
+reference photos are served (:func:`served_folders`), never results.csv, the videos'
 own folders or the answers, so neither the page nor a downloaded file tells which is which. Only after the answer is
 stored does the reviewer learn the assignment.
 
@@ -14,7 +18,7 @@ the writer), a busy timeout, and one short transaction per answer, so several re
 the answers (:func:`read_judgements`, for the summary) opens the file read-only and never makes one. Each
 row keeps the reviewer's name, the times the pair was shown and answered, the hidden assignment (the side the
 identity video was on), the answers as given (left / right / same) and what they mean (identity / baseline / same).
-A reviewer judges each pair once.
+A reviewer judges each baseline once.
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ class Pair:
     """An identity video and its baseline, to be judged side by side."""
 
     id: str  # the identity cell's key
+    base: str  # the baseline cell's key (shared by the identity videos of one photo and song)
     setting: str  # the identity setting, e.g. "alpha 1, 4 tokens"
     alpha: float
     id_tokens: int | None
@@ -116,7 +121,7 @@ def study_pairs(folder: str | os.PathLike) -> list[Pair]:
         paths = folder / row.reference, folder / base.video, folder / row.video
         if all(p.is_file() for p in paths):
             tokens = None if pd.isna(row.id_tokens) else int(row.id_tokens)
-            pairs.append(Pair(row.key, row.setting, float(row.alpha), tokens, *paths))
+            pairs.append(Pair(row.key, base.key, row.setting, float(row.alpha), tokens, *paths))
     return pairs
 
 
@@ -231,6 +236,11 @@ class ReviewStore:
             return {row[0] for row in db.execute("SELECT pair FROM judgements WHERE reviewer = ?",
                                                  (reviewer_name(reviewer),))}
 
+    def judgements_per_pair(self) -> dict[str, int]:
+        """How many answers each pair has, over every reviewer."""
+        with self._connection() as db:
+            return dict(db.execute("SELECT pair, COUNT(*) FROM judgements GROUP BY pair").fetchall())
+
     def table(self) -> pd.DataFrame:
         """Every answer, oldest first."""
         return read_judgements(self.path)
@@ -252,10 +262,22 @@ def read_judgements(path: str | os.PathLike) -> pd.DataFrame:
         raise UserError(f"the review answers in {path} cannot be read ({exc})") from None
 
 
-def next_pair(pairs: list[Pair], judged: set[str], rng: random.Random) -> Pair | None:
-    """A random pair the reviewer has not judged (None when none is left)."""
-    left = [pair for pair in pairs if pair.id not in judged]
-    return rng.choice(left) if left else None
+def next_pair(pairs: list[Pair], judged: set[str], rng: random.Random,
+              answers: dict[str, int] | None = None) -> Pair | None:
+    """A pair the reviewer may still judge blind: none of its baseline's pairs in ``judged`` (the reviewer's pairs).
+    Among those, one with the fewest ``answers`` (per pair, over all reviewers), at random. None when none is left."""
+    seen = {pair.base for pair in pairs if pair.id in judged}
+    left = [pair for pair in pairs if pair.base not in seen]
+    if not left:
+        return None
+    answers = answers or {}
+    fewest = min(answers.get(pair.id, 0) for pair in left)
+    return rng.choice([pair for pair in left if answers.get(pair.id, 0) == fewest])
+
+
+def blind_total(pairs: list[Pair]) -> int:
+    """How many pairs one reviewer can judge blind: one per baseline."""
+    return len({pair.base for pair in pairs})
 
 
 def counts(table: pd.DataFrame, question: str) -> dict[str, dict[str, int]]:

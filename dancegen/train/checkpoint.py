@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 import torch
 
 from ..errors import SettingsError, WeightsError
+from ..io.files import temporary_folder
 from ..models.build import DanceModels
 from ..models.trained import MANIFEST, read_trained, write_trained
 
@@ -75,7 +75,7 @@ def save_checkpoint(out: Path, step: int, models: DanceModels, parts: list[str],
     for stale in root.glob(".*.partial-*"):
         shutil.rmtree(stale, ignore_errors=True)
     final = checkpoint_folder(out, step)
-    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=root))
+    work = temporary_folder(root, f".{final.name}.partial-")
     try:
         write_trained(work, models, parts, base, step, settings)
         for stem, state in states.items():

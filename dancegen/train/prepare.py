@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ import PIL.Image
 from ..config import PrepareSettings, PresetName
 from ..errors import PhotoError, UserError
 from ..face import FaceAnalyser, FaceAnalyserConfig, antelopev2_folder
+from ..io.files import temporary_folder
 from ..io.video import VideoError, VideoWriter, iter_frames
 from ..pose.detect import BodyDetector, BodyDetectorConfig, dwpose_folder
 from .crop import JOINT_SEEN
@@ -81,7 +81,7 @@ def prepare_video(video: Path, out: Path, settings: PrepareSettings, detector: B
     cannot be used."""
     name = video.stem if name is None else name
     final = out / name
-    work = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=out))
+    work = temporary_folder(out, f".{name}.partial-")
     try:
         poses, boxes, first = [], [], None
         with VideoWriter(work / VIDEO, FPS, crf=16, keyint=KEYINT) as writer:

@@ -324,11 +324,26 @@ def test_a_page_run_stopped_half_way_leaves_the_page_ready_and_the_next_run_work
 def test_stop_with_nothing_running_turns_generate_back_on(app):
     assert app.stop(None) == T.STATUS_NOTHING_TO_STOP
     assert [b["interactive"] for b in app.buttons_after_stop(None)] == [True, False]
-    app.arm(None)  # a run is armed: the buttons are left as they are
-    assert app.buttons_after_stop(None) == ({"__type__": "update"}, {"__type__": "update"})
+    app.arm(None)  # Generate clicked: the run waits in the queue, the status line stays as it is
     assert app.idle_status(None) == {"__type__": "update"}
+    app.stops.begin("local")  # its handler started: Stop leaves the buttons to the run, which resets them
+    assert app.buttons_after_stop(None) == ({"__type__": "update"}, {"__type__": "update"})
     app.stops.discard("local")
     assert app.idle_status(None) == T.STATUS_READY
+
+
+def test_stop_of_a_run_that_never_started_makes_the_page_ready_at_once(app, files):
+    """Generate armed the page, but the queued run never started (a full queue turned it away): Stop makes the
+    page ready again at once; should the run start after all, it ends at once and leaves the page ready."""
+    app.arm(None)
+    assert app.stop(None) == T.STATUS_STOPPED
+    assert [b["interactive"] for b in app.buttons_after_stop(None)] == [True, False]
+    assert app.idle_status(None) == T.STATUS_READY
+    late = dict(zip(PAGE_OUTPUTS, app.generate_page(str(ASTRONAUT), str(files["short"]), progress=Recorder(),
+                                                      **FAST)))
+    assert late["status"] == T.STATUS_STOPPED and late["baseline"] is None
+    assert late["generate"]["interactive"] is True and late["stop"]["interactive"] is False
+    assert app.stop(None) == T.STATUS_NOTHING_TO_STOP
 
 
 def test_the_page_shows_a_bad_photo_or_music_beside_it_and_the_api_raises(app, files):
@@ -429,7 +444,7 @@ def test_stop_ends_the_run_between_denoising_steps(app, files):
 
 def test_stop_while_queued_cancels_before_the_run_starts(app, files):
     assert app.arm(None)[2] == T.STATUS_QUEUED
-    assert app.stop(None) == T.STATUS_STOPPING
+    assert app.stop(None) == T.STATUS_STOPPED  # not begun: stopped at once
     progress = Recorder()
     outputs = app.generate(str(ASTRONAUT), str(files["short"]), progress=progress, **FAST)
     assert outputs[5] == T.STATUS_STOPPED and progress.calls == []
@@ -441,6 +456,7 @@ def test_stop_only_reaches_its_own_session(app):
     app.arm(other)
     assert app.stop(mine) == T.STATUS_NOTHING_TO_STOP
     assert app.stops.peek("other-tab").is_set() is False
+    app.stops.begin("other-tab")  # its run has started
     assert app.stop(other) == T.STATUS_STOPPING
     app.stops.release("other-tab", app.stops.peek("other-tab"))
 

@@ -82,3 +82,22 @@ def test_every_face_model_judges_and_the_offline_one_always_does(analyser, astro
     no_face = GenerationMetrics(["identity"], 3, 8.0, (512, 512), [], poses, [(analyser, None)]).report()
     assert no_face["videos"]["identity"]["csim_w600k_mbf"] is None and any("no face in the photo" in n
                                                                            for n in no_face["notes"])
+
+
+def test_a_null_similarity_or_stability_says_why(analyser, astronaut, astro_ref):
+    """A video where no scored frame has a face (the tiny preset's random pictures), and one where only one does:
+    the nulls come with a note naming the model and the video."""
+    from dancegen.metrics.report import GenerationMetrics
+
+    blank = np.full((512, 512, 3), 77, np.uint8)
+    frames = {"baseline": np.stack([blank] * 3), "identity": np.stack([np.asarray(astronaut), blank, blank])}
+    metrics = GenerationMetrics(["baseline", "identity"], 3, 8.0, (512, 512), [], np.zeros((3, 18, 2)),
+                                [(analyser, astro_ref)])
+    metrics.add(0, frames, np.zeros((3, 512, 512, 3), np.uint8))
+    report = metrics.report()
+    baseline, identity = report["videos"]["baseline"], report["videos"]["identity"]
+    assert baseline["csim_w600k_mbf"] is None and baseline["face_rate_w600k_mbf"] == 0
+    assert identity["csim_w600k_mbf"] > 0.9 and identity["stability_w600k_mbf"] is None
+    notes = " | ".join(report["notes"])
+    assert "w600k_mbf found no face in any of the 3 scored frames of the baseline video" in notes
+    assert "w600k_mbf found a face in only one scored frame of the identity video" in notes

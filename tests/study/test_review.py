@@ -8,13 +8,14 @@ import random
 import shutil
 import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 
 from dancegen.app.review_handlers import ReviewApp
 from dancegen.errors import UserError
-from dancegen.study.review import (CLIPS, KEY, STORE, ReviewStore, counts, meaning, next_pair, read_judgements,
-                                   served_folders, show, study_folder, study_pairs)
+from dancegen.study.review import (CLIPS, KEY, STORE, Pair, ReviewStore, blind_total, counts, meaning, next_pair,
+                                   read_judgements, served_folders, show, study_folder, study_pairs)
 from dancegen.study.summary import SUMMARY
 
 
@@ -56,6 +57,25 @@ def test_sides_are_shuffled_and_the_served_names_say_nothing(folder):
     (folder / KEY).write_bytes(b"another study's secret")
     again = show(folder, pair, rng)
     assert {again.left.name, again.right.name}.isdisjoint({showing.left.name, showing.right.name})
+
+
+def test_a_reviewer_sees_each_baseline_once_and_the_least_judged_settings_come_first():
+    """Two photo-and-song baselines with three settings each: a reviewer gets one pair per baseline (a second
+    setting would show the same baseline again and give its side away), the least judged setting first."""
+    def pair(base: str, alpha: float) -> Pair:
+        return Pair(f"{base}-{alpha:g}", base, f"alpha {alpha:g}", alpha, None, Path("p.png"), Path("b.mp4"),
+                    Path("i.mp4"))
+
+    pairs = [pair(base, alpha) for base in ("a", "b") for alpha in (0.5, 1.0, 1.5)]
+    assert blind_total(pairs) == 2
+    rng = random.Random(0)
+    first = next_pair(pairs, set(), rng, {"a-0.5": 3, "a-1": 1, "a-1.5": 2, "b-0.5": 1, "b-1": 1, "b-1.5": 1})
+    assert first.id in {"a-1", "b-0.5", "b-1", "b-1.5"}  # the fewest answers so far
+    for _ in range(20):
+        second = next_pair(pairs, {first.id}, rng)
+        assert second.base != first.base
+    assert next_pair(pairs, {"a-1.5", "b-0.5"}, rng) is None
+    assert {next_pair(pairs, {"a-0.5"}, random.Random(i)).id for i in range(30)} == {"b-0.5", "b-1", "b-1.5"}
 
 
 def test_the_page_serves_only_the_clips_and_the_photos(folder):
