@@ -98,24 +98,33 @@ def test_a_run_stopped_half_way_cleans_up_and_says_so(tmp_path, drum_music, sig)
 
 
 def test_run_handles_sigterm_only_while_it_runs(capsys):
-    before = signal.getsignal(signal.SIGTERM)
-    seen = []
+    """In this process: SIGTERM inside run() is a stop (status 130, one line), and the handler before it (here the
+    test's own, so a broken run() cannot end the test session) is back after, also after nested ones."""
+    outside = []
+    before = signal.signal(signal.SIGTERM, lambda signum, frame: outside.append(signum))
+    try:
+        mine = signal.getsignal(signal.SIGTERM)
 
-    def action():
-        seen.append(signal.getsignal(signal.SIGTERM))
-        os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(5)  # the handler stops it long before
-        return 0
+        def action():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(2)  # the handler stops it long before
+            return 0
 
-    assert run(action, "test") == 130
-    assert seen[0] is not before and signal.getsignal(signal.SIGTERM) is before
-    assert capsys.readouterr().err == "error: stopped\n"
-    with sigterm_stops():  # nested: the outer one is back after the inner
-        outer = signal.getsignal(signal.SIGTERM)
-        with sigterm_stops():
-            pass
-        assert signal.getsignal(signal.SIGTERM) is outer
-    assert signal.getsignal(signal.SIGTERM) is before
+        try:
+            status = run(action, "test")
+        except KeyboardInterrupt:
+            pytest.fail("the stop escaped run()")
+        assert status == 130 and not outside
+        assert signal.getsignal(signal.SIGTERM) is mine
+        assert capsys.readouterr().err == "error: stopped\n"
+        with sigterm_stops():  # nested: the outer one is back after the inner
+            outer = signal.getsignal(signal.SIGTERM)
+            with sigterm_stops():
+                pass
+            assert signal.getsignal(signal.SIGTERM) is outer is not mine
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def run_eval(capsys, *args):
