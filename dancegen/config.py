@@ -334,6 +334,15 @@ class GenerationSettings:
         check(self)
 
 
+def check_seconds(settings: GenerationSettings, max_music_s: float) -> None:
+    """One range for the length (issue 14): the app's slider stops at the studio's max_music_s, and so do the
+    studio and the command line. A length asked beyond it is a SettingsError naming --max-music-s (a song longer
+    than the limit, with no length asked, is still trimmed to it, with a note)."""
+    if settings.seconds is not None and settings.seconds > max_music_s:
+        raise SettingsError(f"seconds must be at most {max_music_s:g}, the longest music allowed (raise it with "
+                            f"--max-music-s), got {settings.seconds:g}")
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainSettings:
     """One training run (``dancegen train``): what is trained, on what, and how."""

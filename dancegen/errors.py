@@ -5,7 +5,8 @@
   ``error: <message>`` and exits with status 2. Only these are ever shown as the user's problem.
 * :class:`ResourceLimit`: the input was fine but the machine could not do it (out of GPU memory). The message says
   what to try; nobody is blamed.
-* :class:`GenerationCancelled`: the person pressed Stop. Not an error to report.
+* :class:`GenerationCancelled`: the person pressed Stop. Not an error to report (nor is Ctrl-C or SIGTERM on the
+  command line: ``error: stopped``, status 130, after the run's own cleanup).
 * Anything else is our bug: :func:`report_internal` logs it with its traceback under a short id and gives the one
   line the person reads ("something went wrong on our side; it was logged as <id>").
 """
@@ -46,6 +47,11 @@ class MusicError(UserError):
 
 class GroundTruthError(UserError):
     """A ground-truth video to compare with that is missing or cannot be decoded."""
+
+
+class OutputError(UserError):
+    """An output folder that cannot be used: a file is there, or it cannot be made or written (no permission, a
+    read-only or missing place)."""
 
 
 class WeightsError(UserError):

@@ -28,8 +28,8 @@ import PIL.Image
 import torch
 
 from .choreo import ProceduralChoreographer
-from .config import Framing, GenerationSettings, Mode, NoFace, StudioConfig
-from .errors import GenerationCancelled, GroundTruthError, NoFaceError, OutOfMemory, SettingsError
+from .config import Framing, GenerationSettings, Mode, NoFace, StudioConfig, check_seconds
+from .errors import GenerationCancelled, GroundTruthError, NoFaceError, OutOfMemory, OutputError, SettingsError
 from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, antelopev2_folder, require_antelopev2
 from .face.preview import draw_preview
 from .io import compose, outputs, video
@@ -49,6 +49,8 @@ FIT = {Framing.PHOTO: "clip", Framing.WHOLE_BODY: "scale"}
 # seconds per unit of work (timing.Work) before calibrate() or a run has measured this machine: the tiny preset on
 # the 2-core development VM
 DEFAULT_RATES = {"preparing": 1.0, "encoding": 0.4, "denoising": 0.22, "writing": 1.9}
+# every file a generation can write into its folder; a new run's files replace these, and those it did not make go
+OUTPUT_FILES = ("baseline.mp4", "identity.mp4", "side_by_side.mp4", "skeleton.mp4", "report.json")
 
 
 @dataclass
@@ -301,6 +303,7 @@ class DanceStudio:
     def skeleton_preview(self, photo: PhotoSource, music_path: str | os.PathLike,
                          settings: GenerationSettings = GenerationSettings()) -> Path:
         """The dance as a skeleton video with the music (no diffusion): quick feedback after an upload."""
+        check_seconds(settings, self.config.max_music_s)
         image = load_photo(photo)
         size = self.canvas(settings, image.size)
         face = self._face_or_none(image, [])
@@ -335,6 +338,7 @@ class DanceStudio:
             clock = now
 
         # 1. Face: preview result (offline models) and the embedding for the face encoder
+        check_seconds(settings, self.config.max_music_s)
         image = load_photo(photo)
         size = self.canvas(settings, image.size)
         face = self._face_or_none(image, warnings)
@@ -394,6 +398,28 @@ class DanceStudio:
         except video.VideoError as exc:
             raise GroundTruthError(f"the ground-truth video cannot be used: {exc}") from None
 
+    @contextlib.contextmanager
+    def _output_place(self, out_dir: Path | None) -> Iterator[tuple[Path, Path]]:
+        """-> (the request's folder, a work folder inside it). The work folder goes however the run ends (Ctrl-C and
+        SIGTERM too), and so does a request folder made here and left empty; OutputError for one we cannot write."""
+        final_dir = Path(out_dir) if out_dir is not None else self.outputs.path()
+        made = out_dir is None or not final_dir.exists()
+        try:
+            if final_dir.exists() and not final_dir.is_dir():
+                raise OutputError(f"the output folder {final_dir} is a file")
+            final_dir = self.outputs.create() if out_dir is None else final_dir
+            final_dir.mkdir(parents=True, exist_ok=True)
+            work_dir = Path(tempfile.mkdtemp(prefix=".partial-", dir=final_dir))
+        except OSError as exc:
+            raise OutputError(f"cannot write into the output folder {final_dir}: {exc.strerror or exc}") from None
+        try:
+            yield final_dir, work_dir
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+            if made:
+                with contextlib.suppress(OSError):  # only when empty: the run did not finish
+                    final_dir.rmdir()
+
     def _generate(self, photo: PhotoSource, music_path: str | os.PathLike, settings: GenerationSettings,
                   progress: Callable[[Progress], None] | None, should_stop: Callable[[], bool] | None,
                   out_dir: Path | None, truth: video.FrameSampler | None, started: float) -> GenerationResult:
@@ -411,10 +437,7 @@ class DanceStudio:
                 progress(self.timer.progress(estimate, stage, done, total, time.perf_counter() - started, detail))
 
         report("preparing", 1, 1)
-        final_dir = Path(out_dir) if out_dir is not None else self.outputs.create()
-        final_dir.parent.mkdir(parents=True, exist_ok=True)
-        work_dir = Path(tempfile.mkdtemp(prefix=".partial-", dir=final_dir.parent if out_dir else final_dir))
-        try:
+        with self._output_place(out_dir) as (final_dir, work_dir):
             with self._pipe_lock, self._memory_limit(job):  # with offload the VAE decoding moves models too
                 # 4. Diffusion: the final latents of each video (encoding and denoising are timed inside)
                 output = self.diffuse(job, report, should_stop, output_type="latent")
@@ -425,14 +448,15 @@ class DanceStudio:
                 # metrics as the frames pass. Nothing is renamed into place until all is complete.
                 videos, metrics = self._write_streams(job, output, work_dir, report, truth)
 
-            # 7. Report, then everything into place
+            # 7. Report, then everything into place, and an earlier run's files that this one did not make away
             summary = self._report(job, output, metrics)
             (work_dir / "report.json").write_text(json.dumps(summary, indent=2))
-            final_dir.mkdir(parents=True, exist_ok=True)
-            for item in work_dir.iterdir():
-                os.replace(item, final_dir / item.name)
-        finally:
-            shutil.rmtree(work_dir, ignore_errors=True)
+            made = {item.name for item in work_dir.iterdir()}
+            for name in made:
+                os.replace(work_dir / name, final_dir / name)
+            for old in (final_dir / name for name in OUTPUT_FILES if name not in made):
+                if old.is_file() or old.is_symlink():
+                    old.unlink()
         self.timer.learn(work, {"preparing": sum(timings[k] for k in ("face", "music", "choreography")),
                                 "encoding": timings["encoding"], "denoising": timings["denoising"],
                                 "writing": sum(timings[k] for k in ("decoding", "muxing", "metrics"))})

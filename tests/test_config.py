@@ -120,3 +120,11 @@ def test_a_dataclass_field_without_a_flag_is_not_on_the_command_line():
     add_arguments(p, StudioConfig)
     flags = {a.dest for a in p._actions}
     assert "output_root" not in flags and "tiny_seed" not in flags and "weights_dir" in flags
+
+
+def test_check_seconds_allows_up_to_the_music_limit_and_names_the_flag():
+    config.check_seconds(config.GenerationSettings(), 60.0)  # no length asked: the song, trimmed to the limit
+    config.check_seconds(config.GenerationSettings(seconds=60.0), 60.0)
+    with pytest.raises(config.SettingsError, match=r"^seconds must be at most 60, the longest music allowed "
+                                                   r"\(raise it with --max-music-s\), got 60.5$"):
+        config.check_seconds(config.GenerationSettings(seconds=60.5), 60.0)

@@ -300,3 +300,54 @@ def test_the_meter_of_a_short_segment_comes_from_the_song_around_it(studio, tmp_
         assert segment.beats_per_bar == 4 and len(segment.downbeats_s) >= 1
         truth = downbeats - offset
         assert all(np.abs(truth - d).min() < 0.07 for d in segment.downbeats_s), (offset, segment.downbeats_s)
+
+
+def test_an_output_folder_that_is_a_file_or_cannot_be_made_is_the_users_to_fix(studio, drum_music, tmp_path):
+    from dancegen.errors import OutputError
+
+    taken = tmp_path / "taken"
+    taken.write_text("the user's")
+    settings = GenerationSettings(seconds=2.0, steps=1, fps=4.0, size=(64, 64))
+    with pytest.raises(OutputError, match="is a file"):
+        studio.generate(ASTRONAUT, drum_music, settings, out_dir=taken)
+    with pytest.raises(OutputError, match="cannot write into the output folder /proc/dancegen-out: "):
+        studio.generate(ASTRONAUT, drum_music, settings, out_dir="/proc/dancegen-out")
+    assert taken.read_text() == "the user's" and [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+def test_a_new_run_into_the_same_folder_removes_only_our_old_files(studio, drum_music, tmp_path):
+    """An earlier A/B run's identity and side-by-side videos go when a baseline run moves in; the user's files stay,
+    our names as folders too."""
+    from dancegen.studio import OUTPUT_FILES
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in OUTPUT_FILES:
+        (out / name).write_bytes(b"an earlier run")
+    (out / "notes.txt").write_text("mine")
+    (out / "baseline.mp4.bak").write_text("mine")
+    (out / "old").mkdir()
+    settings = GenerationSettings(seconds=2.0, steps=1, fps=4.0, size=(64, 64), mode="baseline")
+    result = studio.generate(ASTRONAUT, drum_music, settings, out_dir=out)
+    assert {p.name for p in out.iterdir()} == {"baseline.mp4", "skeleton.mp4", "report.json", "notes.txt",
+                                               "baseline.mp4.bak", "old"}
+    assert probe(result.videos["baseline"]).n_frames == 8 and json.loads((out / "report.json").read_text())
+    (out / "identity.mp4").mkdir()  # a folder of the user's under one of our names is not ours
+    studio.generate(ASTRONAUT, drum_music, settings, out_dir=out)
+    assert (out / "identity.mp4").is_dir()
+
+
+def test_a_length_over_the_music_limit_is_refused_a_longer_song_is_still_trimmed(tmp_path, drum_music):
+    """One range for the length (issue 14): asking for more than max_music_s is a SettingsError naming the flag;
+    a song longer than the limit, with no length asked, is trimmed to it with a note."""
+    short = DanceStudio(StudioConfig(preset="tiny", max_music_s=3.0, output_root=str(tmp_path)))
+    too_long = GenerationSettings(seconds=3.5, steps=1, fps=4.0)
+    with pytest.raises(SettingsError, match=r"at most 3, .*--max-music-s\), got 3.5"):
+        short.generate(ASTRONAUT, drum_music, too_long)
+    with pytest.raises(SettingsError, match="--max-music-s"):
+        short.skeleton_preview(ASTRONAUT, drum_music, too_long)
+    assert not list(tmp_path.iterdir())
+    job = short.prepare(ASTRONAUT, drum_music, GenerationSettings(fps=4.0))  # the 4 s song, no length asked
+    assert job.music.duration_s == pytest.approx(3.0) and len(job.skeletons) == 12
+    assert any("trimmed" in w for w in job.warnings)
+    assert short.prepare(ASTRONAUT, drum_music, GenerationSettings(seconds=3.0, fps=4.0)).music.duration_s == 3.0

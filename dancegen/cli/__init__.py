@@ -2,7 +2,9 @@
 
 Every command reports the same way: bad input or a bad flag is one line ``error: <message>`` and exit status 2; a
 machine limit (out of memory) is one line and status 3; one of our bugs is logged with its traceback to a file and
-reported in one line with its id, status 1. Commands are imported lazily, so ``dancegen face`` never loads torch.
+reported in one line with its id, status 1; Ctrl-C or SIGTERM stops a command after its own cleanup (temporary
+folders and half-written videos removed): ``error: stopped``, status 130. Commands are imported lazily, so
+``dancegen face`` never loads torch.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ import argparse
 import contextlib
 import importlib
 import logging
+import os
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -43,23 +48,48 @@ class UsageError(UserError):
 
 
 def run(action: Callable[[], int], what: str) -> int:
-    """Run a command's work and turn what goes wrong into one line on stderr and an exit status."""
+    """Run a command's work and turn what goes wrong into one line on stderr and an exit status. Libraries keep
+    their notices to themselves (transformers' are set to errors only, before the command imports it)."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    with sigterm_stops():
+        return _run(action, what)
+
+
+def _run(action: Callable[[], int], what: str) -> int:
     try:
         return int(action() or 0)
+    except (KeyboardInterrupt, GenerationCancelled):  # Ctrl-C, SIGTERM (see sigterm_stops), Stop
+        print("error: stopped", file=sys.stderr)
+        return 130
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ResourceLimit as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    except GenerationCancelled:
-        print("stopped", file=sys.stderr)
-        return 130
     except Exception as exc:
         with logged_to_file("dancegen.cli.errors") as (log, path):
             message = report_internal(log, what, exc)
         print(f"error: {message} in {path}", file=sys.stderr)
         return 1
+
+
+@contextlib.contextmanager
+def sigterm_stops() -> Iterator[None]:
+    """While inside, SIGTERM stops the command as Ctrl-C does (a KeyboardInterrupt, so every ``finally`` and
+    ``with`` cleans up on the way out); the previous handler is back after. Only the main thread can set one."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 @contextlib.contextmanager

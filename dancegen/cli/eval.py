@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..config import GenerationSettings, StudioConfig, add_arguments, from_arguments
+from ..config import GenerationSettings, StudioConfig, add_arguments, check_seconds, from_arguments
 from ..errors import SettingsError, UserError
 from . import ArgumentParser, logged_to_file, run
 
@@ -92,6 +92,7 @@ def _eval(argv: Sequence[str]) -> int:
         GenerationSettings(id_tokens=n)
     base = from_arguments(GenerationSettings, args)
     config = from_arguments(StudioConfig, args, progress_bar=False)
+    check_seconds(base, config.max_music_s)
     baseline = None
     if args.baseline_weights:
         baseline = from_arguments(StudioConfig, args, progress_bar=False, weights_dir=args.baseline_weights)
@@ -135,9 +136,30 @@ def _eval(argv: Sequence[str]) -> int:
                 "the same command again to make them")
     for path in outcome.written:  # the main process's files
         print(path)
-    return 1 if outcome.missing else 0
+    if outcome.missing:
+        return 1
+    if procs.index == 0 and not finished(out):
+        raise UserError(f"no cell of the study could be made: the reasons are in {out / 'summary.md'} and "
+                        f"{out / 'results.csv'}")
+    return 0
+
+
+def finished(folder: Path) -> bool:
+    """Whether the study folder holds at least one finished cell (made now or by an earlier run)."""
+    from ..study.table import OK, all_rows
+
+    table = all_rows(folder)
+    return not table.empty and bool((table["status"] == OK).any())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``dancegen eval ...``: status 0, 2 (bad input), 3 (out of memory outside a cell) or 1 (our bug, logged)."""
+    """``dancegen eval ...`` -> the exit status:
+
+    * 0: the study folder holds finished cells (some cells may have failed: results.csv and summary.md say why);
+    * 2: bad input or flags, or no cell of the study could be made at all (the reasons are in summary.md and
+      results.csv); one ``error:`` line;
+    * 3: out of memory outside a cell;
+    * 1: our own bug (logged with its traceback), or cells without a result (a process stopped early: run again);
+    * 130: stopped by Ctrl-C or SIGTERM.
+    """
     return run(lambda: _eval(sys.argv[1:] if argv is None else argv), "dancegen eval")

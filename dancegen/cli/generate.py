@@ -2,17 +2,21 @@
 (with every video's metrics), written to DIR.
 
 The flags are the studio's and the request's settings (:mod:`dancegen.config`), so they are the app's too. Bad input
-prints one line and exits with status 2, leaving no partial output.
+prints one line and exits with status 2, leaving no partial output; --out is checked (a folder, made, writable)
+before any work. Our own files from an earlier run into the same folder that this run did not make are removed
+when the new ones move in (nothing else there is touched).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..config import GenerationSettings, StudioConfig, add_arguments, from_arguments
-from ..errors import UserError
+from ..config import GenerationSettings, NoFace, StudioConfig, add_arguments, check_seconds, from_arguments
+from ..errors import OutputError, UserError
 from . import ArgumentParser, run
 
 
@@ -30,6 +34,29 @@ def build_parser() -> ArgumentParser:
     return p
 
 
+def output_folder(path: str | Path) -> list[Path]:
+    """Make the --out folder and check that we can write there; -> the folders made now (deepest first), for
+    :func:`remove_empty` when the run fails. OutputError (one line) for a file or a place we cannot write."""
+    out = Path(path)
+    made = [p for p in (out, *out.parents) if not p.exists()]
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out must be a folder, but {out} is a file")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryDirectory(prefix=".check-", dir=out).cleanup()
+    except OSError as exc:
+        remove_empty(made)
+        raise OutputError(f"cannot write into the output folder {out}: {exc.strerror or exc}") from None
+    return made
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove each of ``folders`` (deepest first) that is an empty folder."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
 def _generate(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     for label, value in (("photo", args.photo), ("music", args.music), ("ground-truth video", args.ground_truth)):
@@ -37,17 +64,20 @@ def _generate(argv: Sequence[str]) -> int:
             raise UserError(f"{label} file not found: {value}")
     settings = from_arguments(GenerationSettings, args)
     config = from_arguments(StudioConfig, args)
-    from ..studio import DanceStudio  # torch and the models load only once the flags are known to be good
-
-    out = Path(args.out)
-    created = not out.exists()
+    check_seconds(settings, config.max_music_s)
+    made = output_folder(args.out)
     try:
+        from ..studio import DanceStudio  # torch and the models load only once the flags are known to be good
+
         studio = DanceStudio(config)
+        studio.photo_size(args.photo)  # a photo we cannot use (or without a face) fails before the banner
+        if config.on_no_face == NoFace.REFUSE:
+            studio.analyse_face(args.photo)  # cached: generate() does not detect it again
         print(studio.banner(), file=sys.stderr)
-        result = studio.generate(args.photo, args.music, settings, out_dir=out, ground_truth=args.ground_truth)
-    except BaseException:
-        if created and out.is_dir() and not any(out.iterdir()):
-            out.rmdir()
+        result = studio.generate(args.photo, args.music, settings, out_dir=Path(args.out),
+                                 ground_truth=args.ground_truth)
+    except BaseException:  # Ctrl-C and SIGTERM too
+        remove_empty(made)
         raise
     for name, path in result.videos.items():
         print(f"{name}: {path}")
