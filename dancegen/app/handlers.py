@@ -30,7 +30,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..config import GenerationSettings, ServeConfig
+from ..config import GenerationSettings, ServeConfig, check_seconds
 from ..errors import (GenerationCancelled, MusicError, NoFaceError, PhotoError, ResourceLimit, SettingsError,
                       UserError, report_internal)
 from ..studio import DanceStudio, GenerationResult
@@ -299,6 +299,7 @@ class DanceApp:
         with _reported("music summary"):
             offset_s = _number(offset, T.OFFSET_LABEL, 0.0)
             seconds = _number(length, T.LENGTH_LABEL, self.default_seconds())
+            check_seconds(GenerationSettings(seconds=seconds), self.max_music_s)  # the slider's range, for the API too
             analysis = self.studio.analyse_music(path, offset_s, seconds)
         text = T.MUSIC_SUMMARY.format(tempo=analysis.tempo_bpm, beats=len(analysis.beats_s),
                                       bars=len(analysis.downbeats_s), per_bar=analysis.beats_per_bar,

@@ -142,13 +142,15 @@ def test_music_summary_bad_music_raises_gr_error(app, files, name, words):
     assert words in error_text(excinfo).lower()
 
 
-def test_too_long_music_is_trimmed_with_a_notice(files, tmp_path):
+def test_the_music_length_has_the_sliders_range_everywhere(files, tmp_path):
     studio = DanceStudio(StudioConfig(max_music_s=3.0, output_root=str(tmp_path)))
     app = DanceApp(studio)
     assert app.default_seconds() == 3.0  # the preselected length never exceeds the limit
-    text, _ = app.music_summary(str(files["long"]), 0, 5)  # 5 s asked for (e.g. through the API)
+    text, _ = app.music_summary(str(files["long"]), 0, None)  # no length asked: the longest allowed
     assert "**Segment** 3.0 s" in text
-    assert "Note: music trimmed to the first 3 s" in text
+    with pytest.raises(gr.Error) as excinfo:  # 5 s asked for through the API: beyond the slider's range
+        app.music_summary(str(files["long"]), 0, 5)
+    assert "at most 3" in error_text(excinfo) and "--max-music-s" in error_text(excinfo)
 
 
 def test_music_offset_beyond_the_end_raises_gr_error(app, files):
