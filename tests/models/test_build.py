@@ -78,9 +78,9 @@ pipe = DancePipeline.from_models(m)
 pipe.set_progress_bar_config(disable=True)
 rng = np.random.default_rng(0)
 ref = PIL.Image.fromarray(rng.integers(0, 255, (80, 64, 3), dtype=np.uint8))
-poses = [rng.integers(0, 255, (64, 64, 3), dtype=np.uint8) for _ in range(5)]
+poses = [rng.integers(0, 255, (64, 64, 3), dtype=np.uint8) for _ in range(2)]
 face = rng.normal(size=512).astype(np.float32) * 20
-out = pipe(ref, poses, face, num_inference_steps=1, tile_frames=4, tile_overlap=1, decode_chunk_size=4)
+out = pipe(ref, poses, face, num_inference_steps=1, tile_frames=2, tile_overlap=1, decode_chunk_size=2)
 v = out.videos
 print(json.dumps({"params": params, "dtypes": dtypes, "built_rss": built_rss,
                   "shapes": {k: list(x.shape) for k, x in v.items()}, "std": float(v["identity"].std()),
@@ -90,7 +90,9 @@ print(json.dumps({"params": params, "dtypes": dtypes, "built_rss": built_rss,
 
 def test_full_size_random_weights_generate_in_bfloat16_on_the_cpu():
     """The real preset's sizes end to end (ViT-H CLIP -> 1024-d tokens, SVD-xt UNet, full VAE), 2.2 B random
-    parameters in bf16, on a 64 x 64 canvas: what a GPU run does minus the kernels. Built one module at a time, so
+    parameters in bf16, on a 64 x 64 canvas, two frames (one window: the windows are the tiny tests' business; a
+    CPU without bf16 instructions, AVX2 only, decodes bf16 frames slowly, ~70 s a frame): what a GPU run does minus
+    the kernels. Built one module at a time, so
     the float32 copies of all modules never coexist (peak well under their 8.9 GB)."""
     import subprocess
     import sys
@@ -100,5 +102,5 @@ def test_full_size_random_weights_generate_in_bfloat16_on_the_cpu():
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["params"] > 2.1e9 and report["dtypes"] == ["torch.bfloat16"]
     assert report["built_rss"] < 0.8 * report["params"] * 4
-    assert report["shapes"] == {"baseline": [5, 64, 64, 3], "identity": [5, 64, 64, 3]}
+    assert report["shapes"] == {"baseline": [2, 64, 64, 3], "identity": [2, 64, 64, 3]}
     assert report["std"] > 1 and report["diff"] > 0.5  # real frames, and the identity branch changes them
