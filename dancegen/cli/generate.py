@@ -70,9 +70,12 @@ def _generate(argv: Sequence[str]) -> int:
         from ..studio import DanceStudio  # torch and the models load only once the flags are known to be good
 
         studio = DanceStudio(config)
-        studio.photo_size(args.photo)  # a photo we cannot use (or without a face) fails before the banner
+        # a photo we cannot use (or, when that is refused, without a face) fails before the banner; the face is
+        # cached, so generate() does not detect it again
         if config.on_no_face == NoFace.REFUSE:
-            studio.analyse_face(args.photo)  # cached: generate() does not detect it again
+            studio.analyse_face(args.photo)
+        else:
+            studio.photo_size(args.photo)
         print(studio.banner(), file=sys.stderr)
         result = studio.generate(args.photo, args.music, settings, out_dir=Path(args.out),
                                  ground_truth=args.ground_truth)

@@ -69,7 +69,6 @@ def part_keys(models: DanceModels, parts: Iterable[str]) -> dict[str, list[str]]
     return out
 
 
-
 @dataclass(frozen=True)
 class TrainedWeights:
     """A trained folder's manifest, read and checked (:func:`read_trained`)."""
@@ -131,7 +130,6 @@ def write_trained(folder: str | os.PathLike, models: DanceModels, parts: Iterabl
                 "parts": parts, "files": files, "step": int(step), "settings": settings or {}}
     write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=2))
     return folder
-
 
 
 def apply_trained(models: DanceModels, trained: TrainedWeights) -> DanceModels:

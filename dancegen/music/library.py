@@ -18,7 +18,6 @@ from .analysis import MusicAnalysis, analyse, with_meter_of
 METER_CONTEXT_S = 120.0  # seconds of the song around a shorter segment that decide its meter and bar phase
 
 
-
 class MusicLibrary:
     """Thread-safe cache of analysed segments; :meth:`analyse` is what the studio calls."""
 

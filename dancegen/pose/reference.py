@@ -108,9 +108,10 @@ class ReferenceCrop:
                 "with a blurred copy of its edges",)
 
 
-def _start(length: float, photo: float, need_lo: float, need_hi: float, target: float) -> float:
+def segment_start(length: float, photo: float, need_lo: float, need_hi: float, target: float) -> float:
     """Where a segment of ``length`` starts: as near ``target`` as it can while it holds [need_lo, need_hi] and stays
-    inside [0, photo] (or, when longer than the photo, covers all of it)."""
+    inside [0, photo] (or, when longer than the photo, covers all of it). One axis of a crop box (photos here,
+    training frames in :mod:`dancegen.train.crop`)."""
     lo, hi = (0.0, photo - length) if length <= photo else (photo - length, 0.0)
     lo, hi = max(lo, need_hi - length), min(hi, need_lo)
     return min(max(target, lo), hi)
@@ -143,7 +144,7 @@ def crop_around(keypoints: np.ndarray, head_height: float, photo_size: Sequence[
     shown = np.clip(pts, 0, [pw, ph])
     top = max(0.0, crown - HEAD_ROOM * head)
     bottom = max(float(shown[:, 1].max()), need[3])
-    x = _start(w, pw, need[0], need[2], pts[J["Neck"], 0] - w / 2)
-    y = _start(h, ph, need[1], need[3], min((top + bottom) / 2 - h / 2, crown - HEAD_ROOM * head))
+    x = segment_start(w, pw, need[0], need[2], pts[J["Neck"], 0] - w / 2)
+    y = segment_start(h, ph, need[1], need[3], min((top + bottom) / 2 - h / 2, crown - HEAD_ROOM * head))
     x1, y1 = round(x), round(y)
     return ReferenceCrop(box=(x1, y1, x1 + w, y1 + h), photo_size=(pw, ph), canvas=(cw, ch))

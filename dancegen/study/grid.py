@@ -44,7 +44,6 @@ def input_files(path: str | os.PathLike, suffixes: Sequence[str], what: str) -> 
     return found
 
 
-
 def _plain(value):
     return value.value if isinstance(value, enum.Enum) else list(value) if isinstance(value, tuple) else value
 

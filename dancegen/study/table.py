@@ -18,7 +18,6 @@ import json
 import os
 import time
 import uuid
-
 from pathlib import Path
 
 import pandas as pd
@@ -44,7 +43,6 @@ INPUT, RESOURCE, INTERNAL = "input", "resource", "internal"
 LEADING = ("key", "pair", "role", "status", "failure", "error", "setting", "alpha", "id_tokens", "photo", "music",
            "photo_sha", "music_sha", "folder", "video", "reference", "preset", "weights", "label", "device", "dtype",
            "seed", "steps", "fps", "frames", "seconds", "width", "height", "wall_s", "process", "finished")
-
 
 
 def flatten(report: dict, video: str) -> dict:

@@ -24,7 +24,7 @@ import numpy as np
 import PIL.Image
 
 from ..pose.layout import DEFAULT_PROPORTIONS
-from ..pose.reference import ReferenceCrop
+from ..pose.reference import ReferenceCrop, segment_start
 from ..pose.topology import J
 
 JOINT_SEEN = 0.3  # a joint counts as seen above this confidence (the skeleton drawing's threshold)
@@ -33,15 +33,19 @@ STATURE_HEADS = 7.5  # a standing adult's height in head heights (the proportion
 MIN_SIDE = 8  # px: the smallest box side (a window whose joints all coincide)
 
 
-def seen_joints(poses: np.ndarray) -> np.ndarray:
-    """[F, 18, 2 or 3] poses -> [N, 2] the seen joints of every frame (finite, confidence > JOINT_SEEN if given)."""
+def seen(poses: np.ndarray) -> np.ndarray:
+    """[..., 18, 2 or 3] poses -> [..., 18] bool: the joints seen (finite, confidence > JOINT_SEEN if given)."""
     poses = np.asarray(poses, dtype=np.float64)
-    xy = poses[..., :2].reshape(-1, 2)
-    seen = np.isfinite(xy).all(axis=1)
+    mask = np.isfinite(poses[..., :2]).all(axis=-1)
     if poses.shape[-1] == 3:
-        conf = poses[..., 2].reshape(-1)
-        seen &= np.isfinite(conf) & (conf > JOINT_SEEN)
-    return xy[seen]
+        mask &= np.isfinite(poses[..., 2]) & (poses[..., 2] > JOINT_SEEN)
+    return mask
+
+
+def seen_joints(poses: np.ndarray) -> np.ndarray:
+    """[F, 18, 2 or 3] poses -> [N, 2] the seen joints of every frame."""
+    poses = np.asarray(poses, dtype=np.float64)
+    return poses[..., :2][seen(poses)]
 
 
 def head_height(poses: np.ndarray) -> float | None:
@@ -50,25 +54,14 @@ def head_height(poses: np.ndarray) -> float | None:
     poses = np.asarray(poses, dtype=np.float64)
     p = DEFAULT_PROPORTIONS
     estimates = []
-    for pose in poses:
-        seen = np.isfinite(pose[:, :2]).all(axis=1)
-        if pose.shape[1] == 3:
-            seen &= np.isfinite(pose[:, 2]) & (pose[:, 2] > JOINT_SEEN)
-        nose, neck, right, left = (J[n] for n in ("Nose", "Neck", "RShoulder", "LShoulder"))
-        if seen[nose] and seen[neck]:
+    nose, neck, right, left = (J[n] for n in ("Nose", "Neck", "RShoulder", "LShoulder"))
+    for pose, visible in zip(poses, seen(poses)):
+        if visible[nose] and visible[neck]:
             estimates.append(np.hypot(*(pose[neck, :2] - pose[nose, :2])) / (p.shoulder[1] - p.nose[1]))
-        if seen[right] and seen[left]:
+        if visible[right] and visible[left]:
             estimates.append(np.hypot(*(pose[right, :2] - pose[left, :2])) / (2 * p.shoulder[0]))
     estimates = [e for e in estimates if e > 0]
     return float(np.median(estimates)) if estimates else None
-
-
-def _start(length: int, frame: int, need_lo: float, need_hi: float, target: float) -> int:
-    """Where a segment of ``length`` px starts: as near ``target`` as it can while it holds [need_lo, need_hi] and
-    stays inside [0, frame] (or, when longer than the frame, covers all of it)."""
-    lo, hi = (0.0, float(frame - length)) if length <= frame else (float(frame - length), 0.0)
-    lo, hi = max(lo, need_hi - length), min(hi, need_lo)
-    return round(min(max(target, lo), hi))
 
 
 def _to_aspect(width: float, height: float, aspect: float) -> tuple[int, int]:
@@ -101,8 +94,8 @@ def sample_crop(poses: np.ndarray, frame_size: Sequence[int], size: Sequence[int
     x0, y0 = max(jx0 - margin, min(0.0, jx0)), max(jy0 - margin, min(0.0, jy0))
     x1, y1 = min(jx1 + margin, max(float(fw), jx1)), min(jy1 + margin, max(float(fh), jy1))
     w, h = _to_aspect(max(x1 - x0, MIN_SIDE), max(y1 - y0, MIN_SIDE), aspect)
-    x = _start(w, fw, x0, x1, (x0 + x1) / 2 - w / 2)
-    y = _start(h, fh, y0, y1, (y0 + y1) / 2 - h / 2)
+    x = round(segment_start(w, fw, x0, x1, (x0 + x1) / 2 - w / 2))  # whole pixels
+    y = round(segment_start(h, fh, y0, y1, (y0 + y1) / 2 - h / 2))
     return ReferenceCrop(box=(x, y, x + w, y + h), photo_size=(fw, fh), canvas=(int(size[0]), int(size[1])))
 
 
