@@ -6,8 +6,8 @@ path, bars and meter from our accent-contrast estimate (:mod:`.analysis`); :mod:
 and decides a short segment's meter from the song around it.
 """
 
-from .analysis import DEFAULT_CONFIG, MusicAnalysis, MusicConfig, analyse, analyse_samples, warm_up, with_meter_of
+from .analysis import DEFAULT_CONFIG, MusicAnalysis, MusicConfig, Section, analyse, analyse_samples, warm_up, with_meter_of
 from .library import MusicLibrary
 
-__all__ = ["DEFAULT_CONFIG", "MusicAnalysis", "MusicConfig", "MusicLibrary", "analyse", "analyse_samples", "warm_up",
+__all__ = ["DEFAULT_CONFIG", "MusicAnalysis", "MusicConfig", "MusicLibrary", "Section", "analyse", "analyse_samples", "warm_up",
            "with_meter_of"]

@@ -65,6 +65,15 @@ DEFAULT_CONFIG = MusicConfig()
 
 
 @dataclass(frozen=True)
+class Section:
+    """One part of a song (intro, verse, chorus, ...), found from the music itself."""
+
+    label: str  # "A", "B", ... in order of first appearance; repeated music shares its label
+    start_s: float  # start (s from the segment start), on a downbeat where there is one
+    end_s: float  # end (s); the next section's start, or the segment's end
+
+
+@dataclass(frozen=True)
 class MusicAnalysis:
     path: str  # source file ("" when built from samples)
     sr: int  # sample rate of `samples`
@@ -84,6 +93,7 @@ class MusicAnalysis:
     beat_clarity: float = 1.0  # 0..1: geometric mean of on-/off-beat onset contrast and pulse periodicity;
     # below MusicConfig.clear_beat_min (0.45) a "no clear beat" notice is added (white noise: 0.1..0.42)
     source_duration_s: float | None = None  # length of the whole file (s); None when unknown or from samples
+    sections: tuple[Section, ...] = ()  # the song's parts in time order, covering [0, duration_s]; () = not found
 
     def to_json_dict(self) -> dict:
         """The CLI's JSON summary: times rounded to ms."""
