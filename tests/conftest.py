@@ -1,6 +1,8 @@
 """Shared test set-up: keep every test offline and quiet, and the fixtures several test folders use."""
 
+import importlib
 import os
+from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -13,6 +15,17 @@ from PIL import Image  # noqa: E402
 from support.audio_synth import synth_track  # noqa: E402
 from support.music import bad_music_files, encoded_tracks  # noqa: E402
 from support.paths import ASTRONAUT  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """Where the browser tests save their screenshots: a temporary folder, never the checkout; set
+    DANCEGEN_TEST_SCREENSHOTS to a folder to keep them (it is made)."""
+    keep = os.environ.get("DANCEGEN_TEST_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        return Path(keep)
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +79,7 @@ def astro_ref(analyser):
 
 @pytest.fixture(scope="session")
 def camera_ref(analyser):
-    skdata = pytest.importorskip("skimage.data")
+    skdata = importlib.import_module("skimage.data")
     return analyser.analyse(skdata.camera())
 
 

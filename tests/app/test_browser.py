@@ -1,8 +1,8 @@
 """The page in a real browser (Debian's chromium driven by playwright) on the tiny preset: upload a photo and
 music, see the face crop and the music summary, generate, and check that both videos load and play.
 
-Screenshots are saved under test-artifacts/ (gitignored). Skipped only when /usr/bin/chromium is absent
-(install it with `apt-get install -y chromium`; `playwright install` is not used)."""
+Screenshots go to a temporary folder (the `screenshots` fixture; DANCEGEN_TEST_SCREENSHOTS keeps them). Skipped
+only when /usr/bin/chromium is absent (install it with `apt-get install -y chromium`; `playwright install` is not used)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
 REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
 SR = 22050
 # Both videos must report a duration and play: playing moves currentTime on, or at least decodes a frame.
 PLAYS_JS = """async (id) => {
@@ -62,9 +61,8 @@ def drum_music(tmp_path_factory) -> Path:
 
 
 @pytest.mark.timeout(180)
-def test_upload_generate_and_play_in_chromium(page_url, drum_music):
+def test_upload_generate_and_play_in_chromium(page_url, drum_music, screenshots):
     url, studio = page_url
-    ARTIFACTS.mkdir(exist_ok=True)
     with chromium_page(url) as (sync_api, page):
         assert "tiny preset" in page.inner_text("#banner") and "CPU" in page.inner_text("#banner")
 
@@ -102,7 +100,7 @@ def test_upload_generate_and_play_in_chromium(page_url, drum_music):
             assert state["duration"] > 2.5, (video, state)  # 3 s of music
             assert state["advanced"] or state["readyState"] >= 2, (video, state)
         assert page.locator("#download a").count() >= 1  # the side-by-side mp4 to download
-        page.screenshot(path=str(ARTIFACTS / "app-desktop.png"), full_page=True)
+        page.screenshot(path=str(screenshots / "app-desktop.png"), full_page=True)
 
         # phone width: the columns stack and nothing scrolls sideways
         page.set_viewport_size({"width": 390, "height": 844})
@@ -110,7 +108,7 @@ def test_upload_generate_and_play_in_chromium(page_url, drum_music):
         page.wait_for_function("document.documentElement.scrollWidth <= 392", timeout=15_000)
         photo_box, generate_box = page.locator("#photo").bounding_box(), page.locator("#generate").bounding_box()
         assert generate_box["y"] > photo_box["y"] + photo_box["height"]
-        page.screenshot(path=str(ARTIFACTS / "app-phone.png"), full_page=True)
+        page.screenshot(path=str(screenshots / "app-phone.png"), full_page=True)
 
 
 @pytest.mark.timeout(120)
@@ -203,7 +201,7 @@ def test_after_stop_the_same_tab_makes_playable_videos(page_url, drum_music):
 
 
 @pytest.mark.timeout(300)
-def test_on_a_phone_the_examples_show_and_no_label_is_under_a_toolbar(page_url):
+def test_on_a_phone_the_examples_show_and_no_label_is_under_a_toolbar(page_url, screenshots):
     url, _ = page_url
     with chromium_page(url) as (sync_api, page):
         page.set_viewport_size({"width": 390, "height": 844})
@@ -221,8 +219,7 @@ def test_on_a_phone_the_examples_show_and_no_label_is_under_a_toolbar(page_url):
             page.locator(target).scroll_into_view_if_needed()  # images load as they come into view
         page.wait_for_timeout(1500)
         assert page.evaluate(LABELS_UNDER_BUTTONS_JS) == []
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "app-phone-results.png"), full_page=True)
+        page.screenshot(path=str(screenshots / "app-phone-results.png"), full_page=True)
 
 
 @pytest.mark.timeout(120)

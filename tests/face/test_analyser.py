@@ -3,6 +3,7 @@ antelopev2 path with stand-in models, and what is refused."""
 
 from __future__ import annotations
 
+import importlib
 import hashlib
 import io
 import os
@@ -76,8 +77,8 @@ def test_astronaut_face_found_aligned_and_embedded(astro_ref, astronaut):
     assert 0 <= x1 < x2 <= 512 and 0 <= y1 < y2 <= 512
     assert 0.5 < r.largest.score <= 1.0
     # An independent detector (scikit-image's LBP cascade) must agree on where the face is.
-    feature = pytest.importorskip("skimage.feature")
-    skdata = pytest.importorskip("skimage.data")
+    feature = importlib.import_module("skimage.feature")
+    skdata = importlib.import_module("skimage.data")
     found = feature.Cascade(skdata.lbp_frontal_face_cascade_filename()).detect_multi_scale(
         img=np.asarray(astronaut), scale_factor=1.2, step_ratio=1, min_size=(60, 60), max_size=(200, 200)
     )
@@ -209,7 +210,7 @@ def test_no_face_raises_the_exact_message(analyser, kind):
         photo = np.stack([np.tile(ramp, (480, 1)), np.tile(ramp[:480, None], (1, 640)), np.full((480, 640), 90.0)], -1)
         photo = photo.astype(np.uint8)
     else:
-        photo = getattr(pytest.importorskip("skimage.data"), kind)()
+        photo = getattr(importlib.import_module("skimage.data"), kind)()
     with pytest.raises(NoFaceError) as info:
         analyser.analyse(photo)
     assert str(info.value) == EXACT_NO_FACE

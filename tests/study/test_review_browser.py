@@ -1,11 +1,10 @@
 """The blind review page (``dancegen review DIR``) in a real browser (Debian's chromium driven by playwright): a
 reviewer sees the photo and two playable videos whose names say nothing, answers, and only then learns which side
-was which; the answer is in the study's SQLite file. A screenshot goes to test-artifacts/review.png."""
+was which; the answer is in the study's SQLite file. A screenshot goes to the `screenshots` folder."""
 
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 from support.app_server import free_port
@@ -21,7 +20,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting' is deprecated"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 VIDEO_JS = """async (id) => {
     const v = document.querySelector(`#${id} video`);
     if (v.readyState < 1) await new Promise(r => v.addEventListener('loadedmetadata', r, {once: true}));
@@ -45,7 +43,7 @@ def review_url(study, tmp_path):
 
 
 @pytest.mark.timeout(180)
-def test_a_blind_judgement_in_chromium(review_url):
+def test_a_blind_judgement_in_chromium(review_url, screenshots):
     url, folder = review_url
     with browser_page(url, "#review-next") as (sync_api, page):
         page.locator("#reviewer input, #reviewer textarea").first.fill("Grace")
@@ -67,8 +65,7 @@ def test_a_blind_judgement_in_chromium(review_url):
         status = page.locator("#review-status")
         sync_api.expect(status).to_contain_text("Recorded.", timeout=30_000)
         sync_api.expect(page.locator("#review-submit")).to_be_disabled()
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
+        page.screenshot(path=str(screenshots / "review.png"), full_page=True)
         revealed = status.inner_text()
 
     table = ReviewStore.of_study(folder).table()
