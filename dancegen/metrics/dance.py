@@ -29,7 +29,7 @@ given (a pose whose y is stretched is measured stretched), so a number means the
                                     with the same label, starts aligned
     different_distance_bh           the same between sections with different labels
     repeat_ratio                    repeat_distance_bh / different_distance_bh (0: repeats danced alike)
-    distinct_moves_per_minute       distinct move names of the plan x 60 / seconds
+    distinct_moves_per_minute       distinct move names of the plan x 60 / (frames / fps); None without a list
     foot_sliding_px                 mean ankle displacement (px / frame) while planted (motion.planted_mask)
     bone_length_variation           largest relative deviation of a limb's length from its median (None when
                                     a joint is unknown)
