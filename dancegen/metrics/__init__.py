@@ -5,6 +5,8 @@ chunk), the reference face, the poses and the music's beats (and optionally a gr
 * :mod:`.identity`: face similarity of generated frames to the reference photo (CSIM) and frame-to-frame stability;
 * :mod:`.motion`: beat alignment, foot sliding, bone-length variation and framing of a pose sequence, and poses
   re-detected in generated frames;
+* :mod:`.dance`: dance-level measures of a pose sequence (both beat alignment variants, beat precision, speeds in
+  body heights / s, hands up, travel, level range, turns, section repetition, distinct moves): ``dance_metrics``;
 * :mod:`.quality`: temporal flicker where the dance does not move; PSNR / SSIM / LPIPS against a ground truth;
 * :mod:`.report`: all of them for every video of a generation, and the report's layout below.
 

@@ -1,4 +1,5 @@
-"""Motion metrics of a pose sequence [T, 18, 2] (canvas px): beat alignment, foot sliding, bone lengths, framing.
+"""Motion metrics of a pose sequence [T, 18, 2] (canvas px): kinematic beats, beat alignment, foot sliding, bone
+lengths, framing (the dance-level measures built on them are in :mod:`.dance`).
 
 They apply to any :class:`~dancegen.choreo.interface.MusicToPose` output, and to poses re-detected in generated
 frames.
@@ -14,20 +15,42 @@ from ..pose.detect import BodyDetector
 from ..pose.topology import ANKLES, LIMBS
 
 
+def kinematic_beats(poses: np.ndarray, fps: float, smooth_s: float = 5.0 / 60.0) -> np.ndarray | None:
+    """Kinematic beats: the times (s, frame t at t / fps) of the local minima of the mean joint speed, [M] float.
+
+    The speed of a joint per frame is taken by central differences (one-sided at the ends, so a minimum on a frame
+    is a strict minimum), the mean over the 18 joints smoothed with a Gaussian of ``smooth_s`` seconds (Bailando: 5
+    frames at 60 fps; 0 = no smoothing), and its minima found with ``scipy.signal.find_peaks`` on the negated speed
+    (a flat minimum counts at its middle; the first and last frames never count). Empty with fewer than 3 frames.
+
+    Joints may be NaN (not seen, e.g. in poses re-detected from video): the speed of a frame is then the mean over
+    the joints whose speed is known, and frames with none are interpolated from their neighbours; None is returned
+    when fewer than 3 frames have a known speed.
+    """
+    p = np.asarray(poses, dtype=np.float64)
+    if p.shape[0] < 3:
+        return np.zeros(0)
+    vel = np.gradient(p, axis=0)  # [T, J, 2] px/frame, central differences inside
+    joint_speed = np.linalg.norm(vel, axis=-1)  # [T, J]
+    if np.isnan(joint_speed).any():
+        speed = _speed_of_seen_joints(joint_speed)
+        if speed is None:
+            return None
+    else:
+        speed = joint_speed.mean(axis=1)  # [T]
+    if smooth_s > 0:
+        speed = gaussian_filter1d(speed, smooth_s * fps, mode="nearest")
+    minima, _ = find_peaks(-speed)
+    return minima / fps  # [M] s
+
+
 def beat_alignment_score(poses: np.ndarray, fps: float, beats_s, sigma: float = 0.05,
                          smooth_s: float = 5.0 / 60.0) -> float:
     """Bailando-style beat alignment: mean over music beats of exp(-d^2 / (2 sigma^2)), d = distance (s) to the
-    nearest kinematic beat.
+    nearest kinematic beat (:func:`kinematic_beats`, smoothed over ``smooth_s`` seconds).
 
-    Kinematic beats are the local minima of the mean joint speed: speed per frame by central differences (so a
-    minimum on a frame is a strict minimum), smoothed with a Gaussian of ``smooth_s`` seconds (Bailando: 5 frames
-    at 60 fps), minima found with ``scipy.signal.find_peaks`` on the negated speed (a flat minimum counts at its
-    middle). Only beats strictly inside the clip (0, (T-1)/fps) are scored. Returns 0 when there is no beat or no
-    kinematic beat.
-
-    Joints may be NaN (not seen, e.g. in poses re-detected from video): the speed of a frame is then the mean over
-    the joints whose speed is known, and frames with none are interpolated from their neighbours; NaN is returned
-    when fewer than 3 frames have a known speed.
+    Only beats strictly inside the clip (0, (T-1)/fps) are scored. Returns 0 when there is no beat or no kinematic
+    beat, NaN when the joints are seen on fewer than 3 frames (see :func:`kinematic_beats`).
     """
     p = np.asarray(poses, dtype=np.float64)
     beats = np.asarray(beats_s, dtype=np.float64).reshape(-1)
@@ -35,20 +58,11 @@ def beat_alignment_score(poses: np.ndarray, fps: float, beats_s, sigma: float = 
     beats = beats[(beats > 0) & (beats < t_last)]
     if p.shape[0] < 3 or beats.size == 0:
         return 0.0
-    vel = np.gradient(p, axis=0)  # [T, J, 2] px/frame, central differences inside
-    joint_speed = np.linalg.norm(vel, axis=-1)  # [T, J]
-    if np.isnan(joint_speed).any():
-        speed = _speed_of_seen_joints(joint_speed)
-        if speed is None:
-            return float("nan")
-    else:
-        speed = joint_speed.mean(axis=1)  # [T]
-    if smooth_s > 0:
-        speed = gaussian_filter1d(speed, smooth_s * fps, mode="nearest")
-    minima, _ = find_peaks(-speed)
-    if minima.size == 0:
+    kin = kinematic_beats(p, fps, smooth_s)  # [M] s
+    if kin is None:
+        return float("nan")
+    if kin.size == 0:
         return 0.0
-    kin = minima / fps  # [M] s
     d = np.abs(beats[:, None] - kin[None, :]).min(axis=1)  # [B]
     return float(np.mean(np.exp(-d ** 2 / (2 * sigma ** 2))))
 
