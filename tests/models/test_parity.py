@@ -18,15 +18,16 @@ this repository, on the CPU in float32 with one thread (torch 2.13, diffusers 0.
 * weights: no builder of ours; for every floating state_dict key K of module M (unet, face_encoder, pose_net, vae,
   image_encoder) a tensor from ``torch.Generator().manual_seed(zlib.crc32(f"{M}:{K}".encode()))`` (see
   :func:`procedure_tensor`), loaded with ``load_state_dict(strict=True)`` into their modules.
-* inputs (stored): a 64x64 RGB reference, 6 skeleton-like frames (coloured bars on black), a raw face embedding
+* inputs (stored): a 64x64 RGB reference, 7 skeleton-like frames (coloured bars on black), a raw face embedding
   [512], a CLIP embedding [1, 1, 1024] and a UNet input [1, 4, 8, 8, 8] for the module calls.
-* outputs (stored): face tokens ``face_encoder(face [1, 512], clip)`` [1, 4, 1024]; pose features of the 6 frames
-  [6, 32, 8, 8]; one UNet call (timestep 1.2, encoder states [clip | face tokens], added ids [6, 127, 0.02], pose
-  features of frames 0-3) [1, 4, 4, 8, 8]; and their pipeline over 6 frames in two overlapping windows (tile 4,
-  overlap 2: frames [0, 1, 2, 3] and [0, 3, 4, 5]), 3 Euler steps, guidance 1.5 -> 3.0 over the frames, fps 7,
-  motion bucket 127, noise augmentation 0.02, decode chunks of 4, a CPU generator seeded 23123134 (reference noise,
-  then one tile of initial noise): the final latents [6, 4, 8, 8] (from their step callback) and the frames
-  [6, 64, 64, 3] uint8 (``output_type="pil"``).
+* outputs (stored): face tokens ``face_encoder(face [1, 512], clip)`` [1, 4, 1024]; pose features of the 7 frames
+  [7, 32, 8, 8]; one UNet call (timestep 1.2, encoder states [clip | face tokens], added ids [6, 127, 0.02], pose
+  features of frames 0-3) [1, 4, 4, 8, 8]; and their pipeline over 7 frames in overlapping windows (tile 4,
+  overlap 2: frames [0, 1, 2, 3], [0, 3, 4, 5] from the stride and the appended last window [0, 4, 5, 6]; with
+  only two windows the second is always the last tile, so a stride one too long would go unseen), 3 Euler steps,
+  guidance 1.5 -> 3.0 over the frames, fps 7, motion bucket 127, noise augmentation 0.02, decode chunks of 4, a
+  CPU generator seeded 23123134 (reference noise, then one tile of initial noise, repeated along time): the final
+  latents [7, 4, 8, 8] (from their step callback) and the frames [7, 64, 64, 3] uint8 (``output_type="pil"``).
 
 Here our modules are built at the same config by our builder, filled by our strict loader
 (:func:`dancegen.models.load_strict`) with the same procedure's weights, and run on the stored inputs. Tolerances
@@ -152,8 +153,11 @@ def test_one_unet_call_with_identity_tokens_and_pose(ours, data):
     assert rel_err(out, data["unet_output"]) < MODULE_TOL
 
 
+@pytest.mark.parametrize("mode", ["identity", "ab"])
 @torch.no_grad()
-def test_pipeline_over_two_overlapping_windows_with_guidance(ours, data):
+def test_pipeline_over_overlapping_windows_with_guidance(ours, data, mode):
+    """Their pipeline has the identity video only; in an A/B run (the baseline batched before it, which changes
+    how the conditioning is packed) ours must give the same identity video."""
     run = META["run"]
     captured = {}
 
@@ -163,12 +167,12 @@ def test_pipeline_over_two_overlapping_windows_with_guidance(ours, data):
 
     out = DancePipeline.from_models(ours)(
         PIL.Image.fromarray(data["reference"]), list(data["poses"]), data["face_embedding"], alpha=1.0,
-        mode="identity", num_inference_steps=run["num_inference_steps"],
+        mode=mode, num_inference_steps=run["num_inference_steps"],
         min_guidance_scale=run["min_guidance_scale"], max_guidance_scale=run["max_guidance_scale"],
         fps_id=run["fps"] - 1, motion_bucket_id=run["motion_bucket_id"], noise_aug_strength=run["noise_aug_strength"],
         tile_frames=run["tile_size"], tile_overlap=run["tile_overlap"], decode_chunk_size=run["decode_chunk_size"],
         generator=torch.Generator().manual_seed(run["generator_seed"]), callback_on_step_end=keep_latents)
-    latents = captured[run["num_inference_steps"] - 1][0]  # [T, 4, h, w]
+    latents = captured[run["num_inference_steps"] - 1][-1]  # the identity sample (the last): [T, 4, h, w]
     assert rel_err(latents, data["latents"]) < LATENT_TOL
     frames = out.videos["identity"]
     assert frames.shape == data["frames"].shape
