@@ -16,8 +16,10 @@ this repository, on the CPU in float32 with one thread (torch 2.13, diffusers 0.
   ``CLIPImageProcessor()``. Two import shims only: xformers (not installable here) replaced by exact softmax
   attention, and einops' two ``rearrange`` patterns they use; their CUDA device context entered as a no-op.
 * weights: no builder of ours; for every floating state_dict key K of module M (unet, face_encoder, pose_net, vae,
-  image_encoder) a tensor from ``torch.Generator().manual_seed(zlib.crc32(f"{M}:{K}".encode()))`` (see
-  :func:`procedure_tensor`), loaded with ``load_state_dict(strict=True)`` into their modules.
+  image_encoder) x = ``torch.randn(shape)`` from ``torch.Generator().manual_seed(zlib.crc32(f"{M}:{K}".encode()))``,
+  then x / sqrt(prod(shape[1:])) for tensors of 2 or more dims, 0.1 x for ``.bias`` keys, 1 + 0.1 x for the other
+  1-D tensors (norm weights, scales, mix factors) (:func:`procedure_tensor`), loaded with
+  ``load_state_dict(strict=True)`` into their modules.
 * inputs (stored): a 64x64 RGB reference, 7 skeleton-like frames (coloured bars on black), a raw face embedding
   [512], a CLIP embedding [1, 1, 1024] and a UNet input [1, 4, 8, 8, 8] for the module calls.
 * outputs (stored): face tokens ``face_encoder(face [1, 512], clip)`` [1, 4, 1024]; pose features of the 7 frames
