@@ -100,12 +100,10 @@ def _affinity(features: np.ndarray, timbre: np.ndarray, cfg: StructureConfig) ->
     recurrence = smooth(recurrence, size=(1, cfg.diagonal_filter_beats))  # [S, S] repeated passages, not beats
     # sequence links: each beat to the beats up to cfg.neighbour_beats away, stronger where the timbre is alike
     n = timbre.shape[1]
+    sigma = float(np.median(np.sum(np.diff(timbre, axis=1) ** 2, axis=0))) + 1e-9  # typical beat-to-beat change
     sequence = np.zeros((n, n))
     for lag in range(1, min(cfg.neighbour_beats, n - 1) + 1):
-        step = np.sum((timbre[:, lag:] - timbre[:, :-lag]) ** 2, axis=0)  # [S - lag]
-        if lag == 1:
-            sigma = float(np.median(step)) + 1e-9
-        sim = np.exp(-step / sigma)
+        sim = np.exp(-np.sum((timbre[:, lag:] - timbre[:, :-lag]) ** 2, axis=0) / sigma)  # [S - lag]
         sequence += np.diag(sim, lag) + np.diag(sim, -lag)
     # mix so that each beat's recurrence and sequence degrees weigh about the same (least squares)
     deg_seq, deg_rec = sequence.sum(axis=1), recurrence.sum(axis=1)
@@ -136,10 +134,10 @@ def _kmeans(points: np.ndarray, k: int, iterations: int) -> np.ndarray:
         centres.append(points[int(np.argmax(dist))])
     centres = np.array(centres)  # [k, D]
     labels = np.zeros(len(points), dtype=np.int64)
-    for _ in range(iterations):
+    for step in range(iterations):
         dist = np.sum((points[:, None, :] - centres[None, :, :]) ** 2, axis=2)  # [S, k]
         new = np.argmin(dist, axis=1)
-        if _ > 0 and np.array_equal(new, labels):
+        if step > 0 and np.array_equal(new, labels):
             break
         labels = new
         for j in range(k):
@@ -248,12 +246,13 @@ def _parts(kinds: np.ndarray, embed: np.ndarray, spans: _Spans, grid_s: np.ndarr
             j = 1 if i == 0 else i - 1
         else:
             owner = spans.owner(edges)
-            mine, before, after = (embed[owner == p].mean(axis=0) if np.any(owner == p) else None
-                                   for p in (i, i - 1, i + 1))
-            far = np.inf if mine is None else 0.0
-            d_before = far if mine is None or before is None else np.sum((before - mine) ** 2)
-            d_after = far if mine is None or after is None else np.sum((after - mine) ** 2)
-            j = i - 1 if d_before <= d_after else i + 1
+            before, mine, after = (embed[owner == p].mean(axis=0) if np.any(owner == p) else None
+                                   for p in (i - 1, i, i + 1))
+            if mine is None:  # shorter than a beat: no music of its own to compare
+                j = i - 1
+            else:
+                d_before, d_after = (np.inf if m is None else float(np.sum((m - mine) ** 2)) for m in (before, after))
+                j = i - 1 if d_before <= d_after else i + 1
         edges = np.delete(edges, max(i, j))  # the edge between part i and part j
     owner = spans.owner(edges)
     length = spans.length_s
@@ -294,7 +293,8 @@ def sections_within(sections: tuple[Section, ...], start_s: float, end_s: float,
     pieces shorter than ``min_section_s`` merged into their neighbour (unless one piece is all there is), labels
     renamed "A", "B", ... in order of first appearance within the part (repeats still share a label)."""
     length = float(end_s - start_s)
-    clipped = [(s.label, max(s.start_s, start_s) - start_s) for s in sections if s.end_s > start_s and s.start_s < end_s]
+    clipped = [(s.label, max(s.start_s, start_s) - start_s)
+               for s in sections if s.end_s > start_s and s.start_s < end_s]  # (label, start on the part's axis)
     if not clipped:
         return (Section("A", 0.0, length),)
     starts = np.array([a for _, a in clipped[1:]], dtype=np.float64)  # inner boundaries
