@@ -5,15 +5,17 @@ Method (the Laplacian segmentation of McFee & Ellis, "Analyzing song structure w
 2014), on beat-synchronous features the analysis has already computed (no second STFT):
 
 1. Chroma (harmony) and MFCC (timbre, from the log-mel spectrogram) are averaged over each beat.
-2. A recurrence matrix links each beat to the beats whose music is most alike (k nearest neighbours, Gaussian
+2. A recurrence matrix links beats that are each other's nearest neighbours in those features (Gaussian
    affinity), filtered along diagonals so that repeated passages, not single beats, link up. A sequence matrix
-   links each beat to its neighbours in time, more strongly where the timbre does not change. The two are mixed
+   links each beat to the beats up to 2 bars away, more strongly where the timbre is alike. The two are mixed
    so that both weigh about the same.
 3. The first eigenvectors of the mixture's normalised graph Laplacian embed the beats; k-means on that
-   embedding groups them into kinds of music. The number of kinds is where the Laplacian's eigenvalues jump.
-4. Boundaries are where the kind changes, moved to the nearest bar start (downbeat); sections shorter than
-   ``StructureConfig.min_section_s`` merge into their most similar neighbour; each section takes its beats'
-   majority kind; neighbours of the same kind merge; kinds are named "A", "B", ... in order of first appearance.
+   embedding (deterministic farthest-point start) groups them into k kinds of music, for k = 2 .. max_kinds.
+4. For each k: boundaries where the kind changes, moved to the nearest bar start (downbeat); sections shorter
+   than ``StructureConfig.min_section_bars`` merge into their most similar neighbour; each section takes its
+   beats' majority kind; neighbours of the same kind merge. The k whose sections group the beat graph most
+   clearly (Newman's modularity) wins; below ``min_modularity`` the music is one section. Kinds are named
+   "A", "B", ... in order of first appearance.
 """
 
 from __future__ import annotations
