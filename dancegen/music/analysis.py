@@ -15,6 +15,8 @@ Pipeline (all at ``MusicConfig.sr`` = 22.05 kHz, hop 512 = 23.2 ms frames):
 5. Meter (3 or 4) and bar phase: for every candidate (meter, phase) the accent contrast of beat-level
    features (low-band onset, full-band onset, low-band energy, harmonic change) between bar starts and the
    other beats; the best candidate wins, with a small preference for 4/4.
+6. Sections (:mod:`.structure`): Laplacian segmentation of the beat-synchronous chroma and MFCC, boundaries
+   on bar starts, repeated music sharing a label.
 
 ``warm_up()`` runs the whole analysis once on a few seconds of clicks so the numba compilation of
 librosa's beat tracker (~25 s on a cold cache) happens off the request path.
@@ -31,6 +33,7 @@ import numpy as np
 
 from ..errors import MusicError
 from ..io.audio import DEFAULT_LIMITS, AudioLimits, audio_duration, check_samples, load_audio, to_mono
+from .structure import DEFAULT_STRUCTURE, Section, StructureConfig, bar_seconds, find_sections, sections_within
 
 
 @dataclass(frozen=True)
@@ -59,18 +62,10 @@ class MusicConfig:
     meter3_margin: float = 1.15  # 3/4 must beat 4/4's accent contrast by this factor to be chosen
     max_seconds: float = 300.0  # default cap on the analysed length (s); longer music is trimmed
     limits: AudioLimits = DEFAULT_LIMITS  # what music is refused (too short, silent) and the decoding time limit
+    structure: StructureConfig = DEFAULT_STRUCTURE  # how sections are found (see .structure)
 
 
 DEFAULT_CONFIG = MusicConfig()
-
-
-@dataclass(frozen=True)
-class Section:
-    """One part of a song (intro, verse, chorus, ...), found from the music itself."""
-
-    label: str  # "A", "B", ... in order of first appearance; repeated music shares its label
-    start_s: float  # start (s from the segment start), on a downbeat where there is one
-    end_s: float  # end (s); the next section's start, or the segment's end
 
 
 @dataclass(frozen=True)
@@ -108,6 +103,8 @@ class MusicAnalysis:
             "downbeats_s": [round(float(t), 3) for t in self.downbeats_s],
             "notices": list(self.notices),
             "source_duration_s": None if self.source_duration_s is None else round(self.source_duration_s, 3),
+            "sections": [{"label": s.label, "start_s": round(s.start_s, 3), "end_s": round(s.end_s, 3)}
+                         for s in self.sections],
         }
 
 
@@ -347,6 +344,8 @@ def analyse_samples(
     meter, index_in_bar = _meter_and_phase(beats, low_env, full_env, low_db, chroma, cfg)
 
     rms = librosa.feature.rms(S=spec, frame_length=cfg.n_fft, hop_length=cfg.hop_length)[0]  # [N]
+    sections = find_sections(chroma, log_mel, beats, beats[index_in_bar == 0], float(duration),
+                             sr=cfg.sr, hop_length=cfg.hop_length, config=cfg.structure)
     return MusicAnalysis(
         path=str(path),
         sr=int(sr),
@@ -364,6 +363,7 @@ def analyse_samples(
         local_tempo_bpm=_local_tempo(beat_times, frame_times, tempo),
         beat_clarity=clarity,
         notices=notices,
+        sections=sections,
     )
 
 
@@ -405,14 +405,29 @@ def with_meter_of(segment: MusicAnalysis, context: MusicAnalysis) -> MusicAnalys
                    downbeats_s=segment.beats_s[index == 0])
 
 
+def with_sections_of(segment: MusicAnalysis, context: MusicAnalysis, config: MusicConfig = DEFAULT_CONFIG
+                     ) -> MusicAnalysis:
+    """The segment with the sections of a longer stretch of the same song around it (``context``), clipped to the
+    segment and shifted to its time axis: which parts repeat shows only in the whole song. Inner boundaries move to
+    the segment's nearest bar start, pieces shorter than ``min_section_bars`` merge into a neighbour, and labels
+    are renamed in order of first appearance within the segment. A context without sections changes nothing."""
+    if not context.sections:
+        return segment
+    start = segment.offset_s - context.offset_s
+    min_s = config.structure.min_section_bars * bar_seconds(segment.downbeats_s)
+    sections = sections_within(context.sections, start, start + segment.duration_s, segment.downbeats_s, min_s)
+    return replace(segment, sections=sections)
+
+
 def warm_up() -> float:
-    """Analyse 6 s of synthetic clicks once so numba compiles librosa's beat tracker; returns seconds."""
+    """Analyse 10 s of synthetic clicks once so numba compiles librosa's beat tracker (and the section search's
+    first-use imports happen); returns seconds."""
     start = time.perf_counter()
     sr = DEFAULT_CONFIG.sr
     t = np.arange(int(0.03 * sr)) / sr
     click = (np.sin(2 * np.pi * 1000.0 * t) * np.exp(-t / 0.005)).astype(np.float32)
-    y = np.zeros(6 * sr, dtype=np.float32)
-    for k, beat in enumerate(np.arange(0.0, 5.9, 0.5)):
+    y = np.zeros(10 * sr, dtype=np.float32)
+    for k, beat in enumerate(np.arange(0.0, 9.9, 0.5)):
         i = int(beat * sr)
         y[i : i + len(click)] += click * (1.0 if k % 4 == 0 else 0.5)
     analyse_samples(y, sr)

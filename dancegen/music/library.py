@@ -1,6 +1,7 @@
 """Analysed music, cached: a file's segment is analysed once (keyed by the file's contents, not its name), and a
-segment shorter than the song takes its meter and bar phase from a longer stretch of the song around it (a few
-seconds rarely show the meter: the first 6 s of a 4/4 click track at 70 BPM look like 3/4)."""
+segment shorter than the song takes its meter, bar phase and sections from a longer stretch of the song around it
+(a few seconds rarely show the meter: the first 6 s of a 4/4 click track at 70 BPM look like 3/4; and which music
+repeats shows only in the song)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from cachetools import LRUCache
 
 from ..errors import MusicError
 from ..io.files import file_sha256
-from .analysis import MusicAnalysis, analyse, with_meter_of
+from .analysis import MusicAnalysis, analyse, with_meter_of, with_sections_of
 
-METER_CONTEXT_S = 120.0  # seconds of the song around a shorter segment that decide its meter and bar phase
+METER_CONTEXT_S = 120.0  # seconds of the song around a shorter segment that decide its meter, bar phase and sections
 
 
 class MusicLibrary:
@@ -28,8 +29,9 @@ class MusicLibrary:
 
     def analyse(self, path: str | os.PathLike, offset_s: float = 0.0, seconds: float | None = None
                 ) -> MusicAnalysis:
-        """Beats, tempo and energy of a music segment (MusicError for a missing or unusable file). When the segment
-        is a part of a longer song, a stretch around it (up to METER_CONTEXT_S) decides the meter and bar phase."""
+        """Beats, tempo, energy and sections of a music segment (MusicError for a missing or unusable file). When
+        the segment is a part of a longer song, a stretch around it (up to METER_CONTEXT_S) decides the meter and
+        bar phase, and its sections (clipped to the segment) are the segment's: repeats show only in the song."""
         path = Path(path)
         if not path.is_file():
             raise MusicError(f"music file not found: {path.name}")
@@ -44,7 +46,7 @@ class MusicLibrary:
         context = self._cached((key[0], "context", round(start, 3)),
                                lambda: analyse(path, offset_s=start, duration_s=METER_CONTEXT_S,
                                                max_seconds=METER_CONTEXT_S))
-        return with_meter_of(segment, context)
+        return with_sections_of(with_meter_of(segment, context), context)
 
     def _cached(self, key: tuple, make: Callable[[], MusicAnalysis]) -> MusicAnalysis:
         with self._lock:
