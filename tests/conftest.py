@@ -8,6 +8,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# One thread per process (set before torch is imported; subprocesses inherit it): the tests' tensors are tiny, so a
+# second thread mostly waits for the first, and the suite runs in two pytest-xdist workers on two cores.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
 import soundfile as sf  # noqa: E402
