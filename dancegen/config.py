@@ -373,7 +373,9 @@ class TrainSettings:
     gradient_checkpointing: bool = setting(False, "recompute the UNet's activations in the backward pass (much "
                                            "less memory, slower steps)")
     train_pose_net: bool = setting(False, "also train the pose net")
-    train_unet_attention: bool = setting(False, "also train every UNet attention layer (StableAnimator's choice)")
+    train_unet_attention: bool = setting(False, "also train every parameter of the UNet's spatio-temporal "
+                                         "transformers: attention, norms, feed-forwards, temporal blocks, time "
+                                         "mixer (half the UNet; not its ResNets; StableAnimator's choice)")
     conditioning_dropout: float = setting(0.1, "p: the CLIP token is dropped with probability 2p and the reference "
                                           "latent with 2p, both with p (StableAnimator's scheme)", low=0.0,
                                           high=1.0 / 3.0)

@@ -123,10 +123,10 @@ class DanceStudio:
         self.models = models
         self.pipe = DancePipeline.from_models(models)
         self.pipe.set_progress_bar_config(disable=not config.progress_bar)
-        if offload:
+        if config.cpu_offload:  # on the CPU the hooks' moves are no-ops, but the same hooks run as on a GPU
             self.pipe.enable_model_cpu_offload(device=self.device)
         # With offload the hooks move shared models between devices, so generations take turns (whatever the
-        # serving concurrency; on the CPU offload changes nothing, but the turns are kept, so it behaves the same).
+        # serving concurrency; on the CPU the moves change nothing, but the turns are kept, so it behaves the same).
         self._pipe_lock = threading.RLock() if config.cpu_offload else contextlib.nullcontext()
         self.choreographer = ProceduralChoreographer()
         self.outputs = outputs.OutputDir(config.output_root, config.output_max_age_s)

@@ -213,35 +213,44 @@ def test_out_of_memory_is_a_clear_error_and_the_next_request_runs(tmp_path, drum
     assert set(studio.generate(ASTRONAUT, drum_music, settings).videos) >= {"baseline", "identity"}
 
 
-def test_with_cpu_offload_concurrent_generations_take_turns(tmp_path, drum_music):
-    """The offload hooks move models that every request shares, so with --cpu-offload the studio runs one diffusion
-    at a time even when the app serves several requests at once (without it, two runs overlap)."""
+def test_cpu_offload_hooks_every_model_holds_the_turn_and_keeps_the_frames(studio, tmp_path, drum_music):
+    """--cpu-offload: accelerate's offload hooks on every model of the pipeline, run on the studio's device (on the
+    CPU their moves are no-ops, but the same hooks run); while a generation denoises, no other request can take the
+    pipeline (the hooks move models that every request shares); after the run every model is back in CPU memory,
+    and the frames are those of the studio without offload."""
     import threading
-    import time
 
-    def overlap(cpu_offload: bool) -> bool:
-        studio = DanceStudio(StudioConfig(preset="tiny", cpu_offload=cpu_offload, output_root=str(tmp_path)))
-        spans, lock = [], threading.Lock()
+    offloaded = DanceStudio(StudioConfig(preset="tiny", cpu_offload=True, output_root=str(tmp_path)))
+    names = offloaded.pipe.model_cpu_offload_seq.split("->")
+    hooks = {name: getattr(getattr(offloaded.pipe, name), "_hf_hook", None) for name in names}
+    assert all(hook is not None and hook.execution_device.type == offloaded.device.type for hook in hooks.values())
+    assert not any(hasattr(getattr(studio.pipe, name), "_hf_hook") for name in names)  # without the flag: none
+    taken = []
 
-        def one() -> None:
-            start = []
-            settings = GenerationSettings(seconds=2.0, steps=3, fps=4.0, mode="baseline")
-            job = studio.prepare(ASTRONAUT, drum_music, settings)
-            studio.diffuse(job, report=lambda stage, done, total, detail='': start.append(time.perf_counter())
-                           if stage == "denoising" and done == 1 else None)
-            with lock:
-                spans.append((start[0], time.perf_counter()))
+    def another_request_tries(module, args) -> None:  # inside the offloaded run's UNet calls
+        def attempt() -> None:
+            got = offloaded._pipe_lock.acquire(blocking=False)
+            taken.append(got)
+            if got:
+                offloaded._pipe_lock.release()
 
-        threads = [threading.Thread(target=one) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        (a0, a1), (b0, b1) = sorted(spans)
-        return b0 < a1
+        other = threading.Thread(target=attempt)
+        other.start()
+        other.join()
 
-    assert not overlap(cpu_offload=True)
-    assert overlap(cpu_offload=False)
+    settings = GenerationSettings(seconds=2.0, steps=2, fps=4.0)
+    watch = offloaded.pipe.unet.register_forward_pre_hook(another_request_tries)
+    try:
+        with_offload = offloaded.diffuse(offloaded.prepare(ASTRONAUT, drum_music, settings))
+    finally:
+        watch.remove()
+    assert taken and not any(taken)
+    for name in names:
+        assert {p.device.type for p in getattr(offloaded.pipe, name).parameters()} == {"cpu"}, name
+    without = studio.diffuse(studio.prepare(ASTRONAUT, drum_music, settings))
+    assert set(with_offload.videos) == set(without.videos) == {"baseline", "identity"}
+    for name, frames in without.videos.items():
+        assert np.array_equal(with_offload.videos[name], frames), name
 
 
 def test_a_failure_halfway_through_the_videos_leaves_nothing_behind(tmp_path, drum_music, monkeypatch):

@@ -6,7 +6,9 @@ the conditioning sequence and attended to with the *same* query through their ow
 
     h + alpha * ((i - mean_i) * std_h / (std_i + eps) + mean_h)
 
-before the layer's output projection. Temporal transformer blocks never see identity tokens.
+before the layer's output projection, with mean and std taken per sample and frame (the layer's rows are
+[B*F, HW, C]: each frame is matched on its own statistics, over its HW tokens and C channels together). Temporal
+transformer blocks never see identity tokens.
 
 How per-call settings reach the processors
 ------------------------------------------
@@ -51,19 +53,21 @@ TEMPORAL_CROSS_ATTN = re.compile(r"\.temporal_transformer_blocks\.\d+\.attn2\.pr
 
 
 def fuse(h: torch.Tensor, i: torch.Tensor, alpha: float | torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    """Add the identity output ``i`` to the main output ``h`` after matching its per-sample mean and std.
+    """Add the identity output ``i`` to the main output ``h`` after matching its per-row mean and std.
 
-    h, i: [B, L, C]. Statistics are per sample over L and C together; std is torch.std's default (unbiased).
-    alpha: a float, or a [B] tensor (per-sample weight). eps is added to std_i only.
+    h, i: [R, L, C]. Statistics are per row over L and C together; inside the UNet a row is one frame of one sample
+    ([B*F, HW, C]), so every frame is matched on its own statistics. std is torch.std's default (unbiased).
+    alpha: a float, or a [R] tensor (per-row weight). eps is added to std_i only.
+    Returns [R, L, C].
     """
-    std_h, mean_h = torch.std_mean(h, dim=(1, 2), keepdim=True)  # [B, 1, 1] each
+    std_h, mean_h = torch.std_mean(h, dim=(1, 2), keepdim=True)  # [R, 1, 1] each: per sample and frame
     std_i, mean_i = torch.std_mean(i, dim=(1, 2), keepdim=True)
-    scale = std_h / (std_i + eps)  # [B, 1, 1]
+    scale = std_h / (std_i + eps)  # [R, 1, 1]
     if torch.is_tensor(alpha):
-        alpha = alpha.to(h.dtype).reshape(-1, 1, 1)  # [B, 1, 1]
-    # h + alpha * ((i - mean_i) * scale + mean_h), with the per-sample factors folded first so the full-size
+        alpha = alpha.to(h.dtype).reshape(-1, 1, 1)  # [R, 1, 1]
+    # h + alpha * ((i - mean_i) * scale + mean_h), with the per-row factors folded first so the full-size
     # tensors are touched three times; i is centred before scaling (no cancellation when std_i is tiny).
-    return torch.addcmul(h + alpha * mean_h, i - mean_i, alpha * scale)  # [B, L, C]
+    return torch.addcmul(h + alpha * mean_h, i - mean_i, alpha * scale)  # [R, L, C]
 
 
 def identity_parts(alphas: Sequence[float]) -> int:
@@ -216,14 +220,36 @@ class ClipOnlyAttnProcessor:
         return self.inner(attn, hidden_states, encoder_hidden_states, attention_mask, temb)
 
 
+def check_zero_context_gives_zero(attn: Attention, layer: str) -> None:
+    """Raise ValueError unless all-zero conditioning tokens give this cross-attention a zero output before
+    ``to_out``: no bias on ``to_v`` and no cross-attention norm (SVD's attn2 has neither).
+
+    The unconditional pass feeds zero CLIP and face tokens, so the main output h is 0 and the branch adds
+    alpha * mean_h = 0: the identity sample's unconditional prediction is the baseline's (the same as running it
+    with alpha 0). A bias, or a norm with a bias, would make h non-zero there and break that equality."""
+    if attn.to_v.bias is not None:
+        raise ValueError(f"{layer}: to_v has a bias, so zero conditioning tokens no longer give a zero attention "
+                         "output; the identity branch needs an SVD-style attn2 (to_v without bias)")
+    if attn.norm_cross is not None:
+        raise ValueError(f"{layer}: a cross-attention norm (norm_cross {type(attn.norm_cross).__name__}) maps zero "
+                         "conditioning tokens to non-zero ones; the identity branch needs an SVD-style attn2 "
+                         "(cross_attention_norm=None)")
+
+
 def install_identity_processors(unet: nn.Module, num_clip_tokens: int = 1, init_from_main: bool = True) -> list[str]:
     """Put IdentityAttnProcessor on every spatial attn2 and ClipOnlyAttnProcessor on every temporal attn2.
 
     Self-attentions keep their processors. With ``init_from_main`` the identity projections start as copies of the
     layer's ``to_k`` / ``to_v`` (how StableAnimator initialised training); skipped on the meta device.
+    Every spatial attn2 is checked first (:func:`check_zero_context_gives_zero`: ValueError naming the layer for a
+    base whose attn2 has a ``to_v`` bias or a cross-attention norm); nothing is installed when one fails.
     Returns the names of the layers that got an identity branch.
     """
     processors = dict(unet.attn_processors)
+    for name in processors:
+        if SPATIAL_CROSS_ATTN.search(name):
+            layer = name.removesuffix(".processor")
+            check_zero_context_gives_zero(unet.get_submodule(layer), layer)
     identity_layers = []
     for name in processors:
         if SPATIAL_CROSS_ATTN.search(name):

@@ -14,6 +14,7 @@ attention runs on its rows alone (see :func:`~dancegen.models.identity.pack_cond
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,7 +27,16 @@ import torch
 from diffusers import DiffusionPipeline, EulerDiscreteScheduler
 from diffusers.image_processor import VaeImageProcessor
 from diffusers.models.autoencoders.vae import DiagonalGaussianDistribution
-from diffusers.pipelines.stable_video_diffusion.pipeline_stable_video_diffusion import _resize_with_antialiasing
+# diffusers' SVD module imports transformers' CLIPImageProcessor, whose fallback without torchvision logs a warning on
+# stderr (we use neither). Only that logger is quieted, only for this import, and put back as it was: no lasting
+# change to logging and no environment variable, so a library user keeps transformers' other messages.
+_TRANSFORMERS_IMPORTS = logging.getLogger("transformers.utils.import_utils")
+_LEVEL = _TRANSFORMERS_IMPORTS.level
+_TRANSFORMERS_IMPORTS.setLevel(logging.ERROR)
+try:
+    from diffusers.pipelines.stable_video_diffusion.pipeline_stable_video_diffusion import _resize_with_antialiasing
+finally:
+    _TRANSFORMERS_IMPORTS.setLevel(_LEVEL)
 from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
 from torch.func import functional_call

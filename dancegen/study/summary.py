@@ -63,7 +63,8 @@ def _settings(identity: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 
 
 def comparisons(table: pd.DataFrame, metric: str) -> list[tuple[str, stats.Paired]]:
-    """Per identity setting: ``metric`` of each identity video against its baseline's, over the pairs."""
+    """Per identity setting: ``metric`` of each identity video against its baseline's, over the pairs (the photo
+    of each pair, by its bytes, is its cluster for the bootstrap)."""
     ok = table[table["status"] == OK]
     baselines = ok[ok["role"] == BASELINE].set_index("key")
     identity = ok[(ok["role"] == IDENTITY) & ok["pair"].isin(baselines.index)]
@@ -71,24 +72,43 @@ def comparisons(table: pd.DataFrame, metric: str) -> list[tuple[str, stats.Paire
     for setting, rows in _settings(identity):
         values = rows[metric] if metric in rows else pd.Series(np.nan, index=rows.index)
         base = (baselines[metric] if metric in baselines else pd.Series(np.nan, index=baselines.index))
-        out.append((setting, stats.paired(base.reindex(rows["pair"]).to_numpy(float), values.to_numpy(float))))
+        out.append((setting, stats.paired(base.reindex(rows["pair"]).to_numpy(float), values.to_numpy(float),
+                                          clusters=rows["photo_sha"].to_numpy())))
     return out
 
 
-def _metric_section(table: pd.DataFrame, metric: str) -> str:
+def _interval(r: stats.Paired) -> str:
+    if r.ci_low is None:
+        return f"{r.clusters} photo; {stats.MIN_CLUSTERS} needed"
+    return f"[{_number(r.ci_low, sign=True)}, {_number(r.ci_high, sign=True)}]"
+
+
+def _metric_section(metric: str, compared: Sequence[tuple[str, stats.Paired, float | None]]) -> str:
+    """One metric's table: per setting its comparison and its Holm-adjusted p-value."""
     rows = []
-    for setting, r in comparisons(table, metric):
+    for setting, r, holm_p in compared:
         if r.enough:
-            interval, p = f"[{_number(r.ci_low, sign=True)}, {_number(r.ci_high, sign=True)}]", _p(r.p_value)
+            interval, p, adjusted = _interval(r), _p(r.p_value), _p(holm_p)
         else:
-            interval = p = f"n too small ({r.n} pairs; {stats.MIN_PAIRS} needed)"
-        rows.append([setting, r.n, f"{_number(r.baseline_mean)} ± {_number(r.baseline_std)}",
+            interval = p = adjusted = f"n too small ({r.n} pairs; {stats.MIN_PAIRS} needed)"
+        rows.append([setting, r.n, r.clusters, f"{_number(r.baseline_mean)} ± {_number(r.baseline_std)}",
                      f"{_number(r.identity_mean)} ± {_number(r.identity_std)}", _number(r.difference, sign=True),
-                     interval, p])
-    header = ["setting", "pairs", "baseline (mean ± std)", "identity (mean ± std)", "identity − baseline",
-              f"{stats.CONFIDENCE:.0%} CI (paired bootstrap)", "Wilcoxon p"]
+                     interval, p, adjusted])
+    header = ["setting", "pairs", "photos", "baseline (mean ± std)", "identity (mean ± std)", "identity − baseline",
+              f"{stats.CONFIDENCE:.0%} CI (photo bootstrap)", "Wilcoxon p", "Holm p"]
     body = _table(header, rows) if rows else "No identity video with a finished baseline yet."
     return f"### {TITLES.get(metric, metric.removeprefix(VIDEO_PREFIX))}\n\n`{metric}`\n\n{body}\n"
+
+
+def _metric_sections(table: pd.DataFrame, metrics: Sequence[str]) -> tuple[list[str], int]:
+    """Every metric's table, the Wilcoxon p-values Holm-adjusted together (one family per summary); -> the sections
+    and the number of tests in the family."""
+    compared = {metric: comparisons(table, metric) for metric in metrics}
+    family = [r.p_value for found in compared.values() for _, r in found]
+    adjusted = iter(stats.holm(family))
+    sections = [_metric_section(metric, [(setting, r, next(adjusted)) for setting, r in found])
+                for metric, found in compared.items()]
+    return sections, sum(p is not None for p in family)
 
 
 def _review_section(folder: Path) -> str:
@@ -165,14 +185,17 @@ def render(folder: str | Path) -> str:
     if table.empty:
         return f"# Study summary\n\n{note}\n\nNo cell has been made yet.\n"
     metrics = metric_columns(table)
-    sections = [_metric_section(table, m) for m in dict.fromkeys([CSIM, *metrics])]
+    sections, tests = _metric_sections(table, list(dict.fromkeys([CSIM, *metrics])))
     return "\n".join([
         "# Study summary: identity branch against the baseline", "", note, "", *_facts(study, table), "",
         "## Paired comparison per identity setting", "",
         "Each identity video is compared with the baseline of its own photo and song (same seed, noise and poses). "
-        "\"identity − baseline\" is the mean difference over the pairs with a value for both; the interval "
-        "resamples the pairs (scipy's BCa bootstrap) and p is the Wilcoxon signed-rank test. Below "
-        f"{stats.MIN_PAIRS} pairs neither is given (\"n too small\").", "", *sections,
+        "\"identity − baseline\" is the mean difference over the pairs with a value for both. Every photo meets "
+        "every song, so the interval resamples photos, each with all its pairs (a cluster bootstrap, scipy's BCa; "
+        f"none below {stats.MIN_CLUSTERS} photos). p is the Wilcoxon signed-rank test over the pairs; \"Holm p\" "
+        f"is that p adjusted with Holm's step-down method over all {tests} Wilcoxon tests of this summary (every "
+        "metric and setting), the one to read against 0.05 when looking at more than one row. Below "
+        f"{stats.MIN_PAIRS} pairs none is given (\"n too small\").", "", *sections,
         "## Blind review", "", _review_section(folder),
         "## Failed cells", "", _failures(table),
         "## Time", "", _timing(table)])

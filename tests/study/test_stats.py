@@ -1,6 +1,6 @@
-"""The study's table and statistics on inputs with known answers: paired comparison (bootstrap interval, Wilcoxon),
-the exact binomial preference interval, any per-video metric of the report becoming a column, part files merged
-into one row per cell, and a summary and plots with numbers in them."""
+"""The study's table and statistics on inputs with known answers: paired comparison (photo bootstrap interval,
+Wilcoxon, Holm's adjustment), the exact binomial preference interval, any per-video metric of the report becoming
+a column, part files merged into one row per cell, and a summary and plots with numbers in them."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dancegen.config import GenerationSettings, StudioConfig
 from dancegen.study import stats
 from dancegen.study.grid import make_plan, pairs_of, share
 from dancegen.study.plots import draw
-from dancegen.study.summary import SUMMARY, metric_columns, write_summary
+from dancegen.study.summary import SUMMARY, metric_columns, render, write_summary
 from dancegen.metrics import OFFLINE_JUDGE
 from dancegen.study.table import CSIM, FACE_RATE, PARTS, PartFile, cell_row, flatten, merge, read_results
 
@@ -36,6 +36,50 @@ def test_paired_comparison_known_answers():
     assert few.n == 5 and not few.enough and few.ci_low is None and few.p_value is None
     gaps = stats.paired([0.1, np.nan, 0.3], [0.2, 0.5, np.nan])  # only pairs with both values count
     assert gaps.n == 1 and gaps.difference == pytest.approx(0.1) and gaps.baseline_std is None
+
+
+def test_holm_adjusts_known_p_values():
+    # sorted 0.01, 0.03, 0.04 -> 3 * 0.01, max(0.03, 2 * 0.03), max(0.06, 1 * 0.04); back in the given order
+    assert stats.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert stats.holm([0.01, 0.02, 0.03, 0.04]) == pytest.approx([0.04, 0.06, 0.06, 0.06])
+    adjusted = stats.holm([None, 0.01, 0.04, None, 0.03])  # "n too small" rows are not tests
+    assert adjusted[0] is None and adjusted[3] is None and adjusted[1:3] + adjusted[4:] == pytest.approx(
+        [0.03, 0.06, 0.06])
+    assert stats.holm([0.5, 0.6]) == [1.0, 1.0] and stats.holm([0.02]) == [0.02] and stats.holm([]) == []
+
+
+def clustered(photo_effect: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """8 photos x 4 songs: identity = baseline + 0.05 + a per-photo effect (sd ``photo_effect``) + small noise;
+    -> baseline [32], identity [32], the photo of each pair [32]."""
+    rng = np.random.default_rng(seed)
+    photos = np.repeat(np.arange(8), 4)
+    base = rng.uniform(0.3, 0.5, 32)
+    return base, base + 0.05 + rng.normal(0, photo_effect, 8)[photos] + rng.normal(0, 0.01, 32), photos
+
+
+def test_the_interval_resamples_photos_so_a_photo_effect_widens_it():
+    """Each photo meets every song: with large photo effects the 32 pairs hold about 8 photos' worth of evidence,
+    and resampling photos (with all their pairs) gives an interval about sqrt(4) = 2 times the pairwise one."""
+    base, ident, photos = clustered(photo_effect=0.1)
+    pairwise, by_photo = stats.paired(base, ident), stats.paired(base, ident, clusters=photos)
+    assert (pairwise.clusters, by_photo.clusters) == (32, 8)
+    assert by_photo.difference == pairwise.difference and by_photo.p_value == pairwise.p_value
+    assert by_photo.ci_low < by_photo.difference < by_photo.ci_high
+    assert by_photo.ci_high - by_photo.ci_low > 1.6 * (pairwise.ci_high - pairwise.ci_low)
+    # one pair per cluster is the plain paired bootstrap
+    assert stats.paired(base, ident, clusters=np.arange(32)) == pairwise
+
+
+def test_the_bootstrap_is_seeded_and_needs_two_photos():
+    base, ident, photos = clustered(photo_effect=0.1, seed=1)
+    assert stats.paired(base, ident, clusters=photos) == stats.paired(base, ident, clusters=photos)
+    labels = np.array([f"photo-{p}" for p in photos])  # any labels, e.g. the photos' digests
+    assert stats.paired(base, ident, clusters=labels) == stats.paired(base, ident, clusters=photos)
+    one = stats.paired(base[:8], ident[:8], clusters=np.zeros(8))  # one photo: nothing shows how photos vary
+    assert one.enough and one.clusters == 1 and one.ci_low is None and one.ci_high is None
+    assert one.p_value is not None
+    gaps = stats.paired([0.1, np.nan, 0.3], [0.2, 0.5, 0.4], clusters=["a", "b", "b"])  # photos with a value
+    assert gaps.clusters == 2
 
 
 def test_preference_is_the_exact_binomial_interval():
@@ -135,10 +179,14 @@ def test_a_summary_with_numbers_and_plots_that_show_them(numbers_study, tmp_path
     csim = summary.split(f"`{CSIM}`")[1].split("###")[0]
     row = next(line for line in csim.splitlines() if line.startswith("| alpha 1, all tokens | 8 |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert float(cells[4]) == pytest.approx(0.1, abs=0.01)  # identity - baseline
-    low, high = (float(v) for v in cells[5].strip("[]").split(","))
+    assert cells[2] == "2"  # photos: the bootstrap's clusters
+    assert float(cells[5]) == pytest.approx(0.1, abs=0.01)  # identity - baseline
+    low, high = (float(v) for v in cells[6].strip("[]").split(","))
     assert low < 0.1 < high and high - low < 0.03
-    assert float(cells[6]) == pytest.approx(2 / 2 ** 8, abs=5e-4)  # all 8 pairs better: the exact Wilcoxon p
+    assert float(cells[7]) == pytest.approx(2 / 2 ** 8, abs=5e-4)  # all 8 pairs better: the exact Wilcoxon p
+    # Holm over the summary's 4 Wilcoxon tests (CSIM, face rate, flicker, bas): CSIM shares the smallest p -> 4 p
+    assert "over all 4 Wilcoxon tests" in summary and float(cells[8]) == pytest.approx(4 * 2 / 2 ** 8, abs=5e-4)
+    assert render(folder) == summary  # seeded: the same summary every time it is made
     assert "`video.metrics.videos.flicker`" in summary and "n too small" not in csim
 
     def coloured_pixels(path) -> int:  # the lines are coloured; axes, labels and the "no face" note are grey
