@@ -230,29 +230,49 @@ def evaluate_phrase(keys: PhraseKeys, t: np.ndarray, rig: Rig, rest: np.ndarray,
         prm[:, P_YAW] = yaw
         return forward(rig, prm, feet_x, lift)
 
-    a = np.ones(K)
+    a = np.ones((K, 3))  # per key: right arm, left arm, the rest of the body
     kv = keys.kv
     for _ in range(25):
         out, shown = run(kv)
-        q = np.where(shown[:, relevant, None], out[:, relevant], 0.5 * (lo + hi))
-        bad = ~((q >= lo - 1e-3) & (q <= hi + 1e-3)).all(axis=(1, 2))
+        bad = _outside(out, shown, lo, hi, relevant)  # [T, 3]
         if not bad.any():
             return out, shown, kv
-        hitk = np.zeros(K, bool)
-        for d in (-1, 0, 1, 2):
-            hitk[np.clip(seg[bad] + d, 0, K - 1)] = True
-        hitk &= own
-        if not hitk.any():
+        changed = False
+        for g in range(3):
+            if not bad[:, g].any():
+                continue
+            hitk = np.zeros(K, bool)
+            for d in (-1, 0, 1, 2):
+                hitk[np.clip(seg[bad[:, g]] + d, 0, K - 1)] = True
+            hitk &= own
+            changed |= bool(hitk.any())
+            a[:, g] = np.where(hitk, a[:, g] * 0.85, a[:, g])
+        if not changed:
             break
-        a = np.where(hitk, a * 0.85, a)
         a = np.where(a < 0.03, 0.0, a)
-        kv = rest + a[:, None] * (keys.kv - rest)
+        kv = rest + a[:, _PARAM_GROUP] * (keys.kv - rest)
     out, shown = run(kv)
-    q = np.where(shown[:, relevant, None], out[:, relevant], 0.5 * (lo + hi))
-    bad = ~((q >= lo - 1e-3) & (q <= hi + 1e-3)).all(axis=(1, 2))
+    bad = _outside(out, shown, lo, hi, relevant).any(axis=1)
     if bad.any():  # last resort (the reference pose itself does not fit): move the whole body in
         out[bad] = _shift_inside(out[bad], shown[bad], lo, hi, relevant)
     return out, shown, kv
+
+
+# shrink groups: the parameters and the joints of the right arm (0), the left arm (1) and the rest (2)
+_PARAM_GROUP = np.full(N_PARAMS, 2)
+_PARAM_GROUP[[P_AR, P_BR]] = 0
+_PARAM_GROUP[[P_AL, P_BL]] = 1
+_JOINT_GROUP = np.full(18, 2)
+_JOINT_GROUP[[J["RElbow"], J["RWrist"]]] = 0
+_JOINT_GROUP[[J["LElbow"], J["LWrist"]]] = 1
+
+
+def _outside(out: np.ndarray, shown: np.ndarray, lo: np.ndarray, hi: np.ndarray, relevant: np.ndarray
+             ) -> np.ndarray:
+    """Which frames have a relevant shown joint of each shrink group outside the box: [T, 3] bool."""
+    q = np.where(shown[..., None], out, 0.5 * (lo + hi))
+    off = ~((q >= lo - 1e-3) & (q <= hi + 1e-3)).all(axis=2) & relevant[None]  # [T, 18]
+    return np.stack([off[:, _JOINT_GROUP == g].any(axis=1) for g in range(3)], axis=1)
 
 
 def _shift_inside(poses: np.ndarray, shown: np.ndarray, lo: np.ndarray, hi: np.ndarray, relevant: np.ndarray

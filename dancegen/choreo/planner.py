@@ -49,6 +49,7 @@ class ChoreoConfig:
     energy_loud: float = 0.85  # phrase energy above which the loud pool is used
     onset_hit: float = 0.3  # onset strength (0..1) at a count below which it is never an onset hit
     onset_hit_pct: float = 88.0  # a count is an onset hit when its onset is in this top percentile of the song's
+    travel_weight: float = 2.0  # travelling moves are this much likelier at whole-body framing (room to dance)
     repeat_mirror_p: float = 0.0  # chance that a repeated section is danced mirrored as a whole
     motion: MotionConfig = MotionConfig()  # keys, splines, steps (see dancegen.choreo.motion)
 
@@ -132,6 +133,7 @@ class ProceduralChoreographer:
         mirror_of: dict[str, bool] = {}
         locked = self._locked(keep)
         floor = (0.0, 0.0)
+        heading = 1.0  # where travelling moves go (+1 image-right) until they near a side of the canvas
         prev = phrases[-1].moves[-1].move if phrases else None
         uses = dict.fromkeys(MOVES, 0)
         for a, b, label in ranges:
@@ -151,8 +153,8 @@ class ProceduralChoreographer:
                     ph = Phrase(t0, t1, label, mv, src.floor, src.hits, "dance")
                 else:
                     nxt = self._locked_after(locked, t1)
-                    ph = self._new_phrase(rng, sty, grid, i0, i1, label, triple, close_up, music, ref_rms,
-                                          onsets >= strong, floor, limits, prev, nxt, uses)
+                    ph, heading = self._new_phrase(rng, sty, grid, i0, i1, label, triple, close_up, music, ref_rms,
+                                                   onsets >= strong, floor, limits, prev, nxt, uses, heading)
                 own.append(ph)
                 phrases.append(ph)
                 prev = ph.moves[-1].move
@@ -191,7 +193,7 @@ class ProceduralChoreographer:
 
     def _new_phrase(self, rng, sty, grid: CountGrid, i0: int, i1: int, label: str, triple: bool, close_up: bool,
                     music, ref_rms: float, onsets: np.ndarray, floor, limits, prev: str | None, nxt: str | None,
-                    uses: dict) -> Phrase:
+                    uses: dict, heading: float) -> tuple[Phrase, float]:
         cfg = self.config
         t0, t1 = float(grid.times[i0]), float(grid.times[i1])
         n = i1 - i0
@@ -204,18 +206,21 @@ class ProceduralChoreographer:
         entries: list[MoveEntry] = []
         at = 0
         centre = 0.5 * (floor[0] + floor[1])
-        mid = 0.5 * (limits[0] + limits[1])
         for k, part in enumerate(parts):
             names = [m for m in pool if self._fits(m, part, triple, close_up)]
             if not names:
                 names = [m for m in MOVES if self._fits(m, part, triple, close_up)]
             names = [m for m in names if m != prev and (k < len(parts) - 1 or m != nxt)] or names
-            w = np.array([pool.get(m, 0.3) / (1.0 + 0.5 * uses.get(m, 0)) for m in names])
+            w = np.array([pool.get(m, 0.3) / (1.0 + 0.5 * uses.get(m, 0))
+                          * (cfg.travel_weight if "travel" in ALL_MOVES[m].tags else 1.0) for m in names])
             name = str(rng.choice(names, p=w / w.sum()))
             travel = _net_travel(name, triple)
             if abs(travel) > 1e-9:
-                mirrored = bool((travel > 0) == (centre > mid))
-                centre += (-1 if mirrored else 1) * abs(travel) * part / 2
+                amount = abs(travel) * part / 2
+                if not limits[0] + 0.3 < centre + heading * amount < limits[1] - 0.3:
+                    heading = -heading
+                mirrored = bool((travel > 0) != (heading > 0))
+                centre += heading * amount
             else:
                 mirrored = bool(rng.random() < 0.5)
             move = ALL_MOVES[name]
@@ -225,7 +230,7 @@ class ProceduralChoreographer:
             prev = name
             at += part
         hits = self._hits(sty, entries, grid, i0, n, onsets)
-        return Phrase(t0, t1, label, tuple(entries), floor, hits, "dance")
+        return Phrase(t0, t1, label, tuple(entries), floor, hits, "dance"), heading
 
     @staticmethod
     def _fits(name: str, part: int, triple: bool, close_up: bool) -> bool:
