@@ -253,7 +253,7 @@ class ProceduralChoreographer:
         for c in range(n):
             if c in flowing:
                 continue
-            if sty.backbeat and grid.meter != 3 and c % 2 == 1:
+            if grid.meter != 3 and c % 8 in sty.backbeat:
                 hits.add(c)
             if sty.onset_hits and onsets[i0 + c]:
                 hits.add(c)

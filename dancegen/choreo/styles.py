@@ -1,7 +1,7 @@
 """Dance styles: weighted pools of moves per energy level, where a style hits, and the default style of a song.
 
-* "pop": commercial pop / K-pop: sharp, hits on count 1 and the backbeat, step patterns, point moves, turns.
-* "hiphop": groove: bounce on every count, knees soft, weight low, hits on the backbeat.
+* "pop": commercial pop / K-pop: sharp, hits on counts 1, 4, 5 and 8 (and strong onsets), step patterns, point moves, turns.
+* "hiphop": groove: bounce on every count, knees soft, weight low, hits on the backbeat (2, 4, 6, 8).
 * "korean": Korean traditional-inspired: flowing arms, bent knees, heel steps, slow turns; only the phrase's first
   count stops, the rest flows through.
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Style:
     pools: tuple[dict[str, float], dict[str, float], dict[str, float]]  # calm, medium, loud: move -> weight
-    backbeat: bool  # counts 2, 4, 6, 8 are hits (sharp stops)
+    backbeat: tuple[int, ...]  # counts of the 8-count (0 = "1") that are hits (sharp stops) in duple meter
     onset_hits: bool  # counts on a strong onset are hits
     flow: bool  # every count but the phrase's first flows through (overrides the two above)
 
@@ -39,7 +39,7 @@ STYLES: dict[str, Style] = {
         {"grapevine": 1.0, "chasse": 1.0, "pivot_turn": 1.0, "chaine": 1.0, "lunge_reach": 1.0, "rise_jack": 1.0,
          "point_pose": 0.8, "pump": 0.8, "squat": 0.9, "knee_lift": 0.8, "frame": 0.8, "disco": 0.7,
          "arm_wave": 0.6, "kick_ball_change": 0.7, "quarter_turn": 0.6, "chest_pop": 0.5, "reach": 0.6},
-    ), backbeat=True, onset_hits=True, flow=False),
+    ), backbeat=(3, 7), onset_hits=True, flow=False),
     "hiphop": Style(pools=(
         {"bounce": 1.5, "two_step": 1.2, "head_nod": 1.0, "wop": 0.8, "cabbage_patch": 0.8, "chest_pump": 0.6,
          "shuffle": 0.6, "up_rock": 0.7, "quarter_turn": 0.5, "walk": 0.6},
@@ -49,7 +49,7 @@ STYLES: dict[str, Style] = {
         {"running_man": 1.0, "kick_step": 1.0, "knee_drop": 1.0, "pump_up": 1.0, "tutting": 0.8, "freeze": 0.6,
          "roger_rabbit": 0.8, "shuffle": 0.9, "pivot_turn": 0.8, "charleston": 0.8, "pump": 0.8, "chest_pump": 0.5,
          "squat": 0.7, "chaine": 0.5},
-    ), backbeat=True, onset_hits=True, flow=False),
+    ), backbeat=(1, 3, 5, 7), onset_hits=True, flow=False),
     "korean": Style(pools=(
         {"gulsin": 1.5, "jeongjungdong": 1.0, "palsawi": 1.2, "didimsae": 1.2, "rise_fall": 0.8, "sway": 0.8,
          "dolgi": 0.6, "plie": 0.8},
@@ -57,7 +57,7 @@ STYLES: dict[str, Style] = {
          "rise_fall": 0.8, "balance": 0.6, "jeongjungdong": 0.5, "arm_wave": 0.4},
         {"didimsae": 1.2, "scarf_fling": 1.2, "dolgi": 1.0, "palsawi": 1.0, "plie": 1.0, "gulsin": 0.8,
          "pivot_turn": 0.5, "balance": 0.6, "waltz_box": 0.5, "reach": 0.4},
-    ), backbeat=False, onset_hits=False, flow=True),
+    ), backbeat=(), onset_hits=False, flow=True),
 }
 
 
