@@ -16,7 +16,6 @@ other than the phrase's first.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -185,11 +184,3 @@ def mirror(out: MoveOut) -> MoveOut:
     feet = [replace(f, foot=1 - f.foot, size=-f.size if f.op == "side" else f.size) for f in out.feet]
     turns = [replace(t, angle=-t.angle) for t in out.turns]
     return MoveOut(r, feet, turns)
-
-
-def turn_sign(t: TurnOp) -> float:
-    """Direction of a turn: +1 towards the image-right."""
-    return 1.0 if t.angle >= 0 else -1.0
-
-
-FULL_TURN = 2 * math.pi
