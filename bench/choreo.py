@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         off = beat_alignment_score(poses, args.fps, (beats[1:] + beats[:-1]) / 2)
         print(f"{label:<32} {ba:5.3f} {raw:6.3f} {off:6.3f} {foot_sliding_px(poses):8.3f} "
               f"{bone_length_variation(poses):7.1e} {fraction_inside(poses, 512, 512):6.3f} "
-              f"{len({mv.name for mv in plan.moves}):5d} {dt:8.3f}")
+              f"{len({mv.move for p in plan.phrases for mv in p.moves}):5d} {dt:8.3f}")
     print(f"mean beat alignment: {np.mean(scores):.3f}")
 
     samples, _, _ = synth_track(124.0, 180.0, sr=SR, style="drums", seed=args.seed)

@@ -1,8 +1,15 @@
 """The reference body as a kinematic rig: pose parameters in, poses out (forward kinematics, leg IK), and steps.
 
 Poses are built with the bone lengths of the reference body (rigid torso and head, two-bone arms, two-bone inverse
-kinematics for the legs towards planted ankles), so bone lengths never change; a :class:`Step` moves one foot along
-a lifted arc while the other stays planted. Everything here is in "work" px (see :mod:`dancegen.pose.layout`).
+kinematics for the legs towards planted ankles), so bone lengths never change while the dancer faces the camera; a
+:class:`Step` moves one foot along a lifted arc while the other stays planted. Everything here is in "work" px (see
+:mod:`dancegen.pose.layout`).
+
+Turning: ``P_YAW`` turns the body about the vertical axis (rad, 0 = facing the camera). The x of every shoulder,
+hip and arm offset is scaled by cos(yaw) (past 90 degrees the sides swap by themselves), the head points get a
+depth (nose in front, ears behind) and are projected, and :func:`forward` also says which head joints a detector
+would not see (behind the head: the far eye and ear in profile, the face seen from behind). The feet stay where
+they are (a pivot on the balls of the feet); the knees follow by IK. Projected bone lengths shrink during a turn.
 """
 
 from __future__ import annotations
@@ -16,12 +23,19 @@ from ..pose.layout import BodyLayout
 from ..pose.topology import HEAD_JOINTS, J
 
 # pose parameters, one column each in the key tables
-P_DX, P_DY, P_LEAN, P_HEAD, P_SHR, P_SHL, P_AR, P_BR, P_AL, P_BL = range(10)
-N_PARAMS = 10
+P_DX, P_DY, P_LEAN, P_HEAD, P_SHR, P_SHL, P_AR, P_BR, P_AL, P_BL, P_YAW = range(11)
+N_PARAMS = 11
 # DX, DY: pelvis offset in head heights (DY > 0 = down); LEAN: torso rotation about the pelvis (rad, + = image
 # clockwise); HEAD: head rotation on top of the lean (rad); SHR / SHL: shoulder raise (rad); AR / AL: upper-arm angle
 # from hanging down, positive away from the body (rad, pi = straight up); BR / BL: forearm angle relative to the upper
-# arm, same sign convention (negative folds the forearm across the body).
+# arm, same sign convention (negative folds the forearm across the body); YAW: body turn (rad, + = the dancer turns
+# to the image-right), see the module notes.
+
+# depth of the head points (nose, REye, LEye, REar, LEar) in front of the neck's vertical axis, in head heights
+HEAD_DEPTH = (0.35, 0.2, 0.2, -0.1, -0.1)
+# a head point is hidden when its depth after the turn falls below this (head heights): eyes and nose behind the
+# head's centre plane, ears a little further back (they show from the front)
+HIDE_DEPTH = (0.0, 0.0, 0.0, -0.15, -0.15)
 
 
 def _rot(v: np.ndarray, ang: np.ndarray) -> np.ndarray:
@@ -105,16 +119,20 @@ def neutral(rig: Rig) -> np.ndarray:
     return v
 
 
-def forward(rig: Rig, prm: np.ndarray, feet_x: np.ndarray, lift: np.ndarray) -> np.ndarray:
+def forward(rig: Rig, prm: np.ndarray, feet_x: np.ndarray, lift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Poses [T, 18, 2] (work px) from parameters prm [T, N_PARAMS], foot x offsets feet_x [T, 2] (work px from the
-    frame-0 ankles) and foot lifts lift [T, 2] (work px, up)."""
+    frame-0 ankles) and foot lifts lift [T, 2] (work px, up), and which joints show: [T, 18] bool (False: a head
+    point turned away from the camera)."""
     T = prm.shape[0]
     h = rig.head
     out = np.empty((T, 18, 2))
     ankles = rig.ankle0[None] + np.stack([feet_x, -lift], axis=-1)  # [T, 2, 2]
     lean = prm[:, P_LEAN]
+    yaw = prm[:, P_YAW]
+    cy, sy = np.cos(yaw), np.sin(yaw)  # [T]
+    narrow = np.stack([cy, np.ones(T)], axis=-1)  # [T, 2] x scale of body-plane offsets
     pelvis = rig.pelvis0 + np.stack([feet_x.mean(axis=1) + prm[:, P_DX] * h, prm[:, P_DY] * h], axis=-1)  # [T, 2]
-    hips_rel = _rot(rig.hip_off[None], lean[:, None])  # [T, 2, 2]
+    hips_rel = _rot(rig.hip_off[None] * narrow[:, None], lean[:, None])  # [T, 2, 2]
     # keep both hips within reach of their ankles: first horizontally, then by lowering the pelvis
     for i in range(2):
         hip_x = pelvis[:, 0] + hips_rel[:, i, 0]
@@ -131,15 +149,21 @@ def forward(rig: Rig, prm: np.ndarray, feet_x: np.ndarray, lift: np.ndarray) -> 
     for i, (sh, el, wr) in enumerate(((2, 3, 4), (5, 6, 7))):
         o = rig.out[i]
         raise_ = prm[:, P_SHR + i]
-        shoulder = neck + _rot(rig.sh_off[i][None], lean - o * raise_)
+        shoulder = neck + _rot(_rot(rig.sh_off[i][None], -o * raise_) * narrow, lean)
         a_up = prm[:, P_AR + 2 * i]
         a_fo = a_up + prm[:, P_BR + 2 * i]
-        d_up = _rot(np.stack([o * np.sin(a_up), np.cos(a_up)], axis=-1), lean)
-        d_fo = _rot(np.stack([o * np.sin(a_fo), np.cos(a_fo)], axis=-1), lean)
+        d_up = _rot(np.stack([o * np.sin(a_up) * cy, np.cos(a_up)], axis=-1), lean)
+        d_fo = _rot(np.stack([o * np.sin(a_fo) * cy, np.cos(a_fo)], axis=-1), lean)
         out[:, sh] = shoulder
         out[:, el] = shoulder + rig.upper[i] * d_up
         out[:, wr] = out[:, el] + rig.fore[i] * d_fo
-    out[:, HEAD_JOINTS] = neck[:, None] + _rot(rig.head_off[None], (lean + prm[:, P_HEAD])[:, None])
+    depth = np.array(HEAD_DEPTH) * h  # [5]
+    hx = rig.head_off[None, :, 0] * cy[:, None] + depth[None] * sy[:, None]  # [T, 5] projected x
+    hz = -rig.head_off[None, :, 0] * sy[:, None] + depth[None] * cy[:, None]  # [T, 5] depth after the turn
+    head_pts = np.stack([hx, np.broadcast_to(rig.head_off[None, :, 1], hx.shape)], axis=-1)
+    out[:, HEAD_JOINTS] = neck[:, None] + _rot(head_pts, (lean + prm[:, P_HEAD])[:, None])
+    shown = np.ones((T, 18), dtype=bool)
+    shown[:, HEAD_JOINTS] = hz >= np.array(HIDE_DEPTH)[None] * h - 1e-9
     for i, (hp, kn, an) in enumerate(((8, 9, 10), (11, 12, 13))):
         hip = pelvis + hips_rel[:, i]
         a, b = rig.thigh[i], rig.shin[i]
@@ -154,7 +178,7 @@ def forward(rig: Rig, prm: np.ndarray, feet_x: np.ndarray, lift: np.ndarray) -> 
         # the ankle sits at its target whenever the target is reachable (always, by the pelvis constraint)
         out[:, an] = knee + b * (ankles[:, i] - knee) / np.maximum(
             np.linalg.norm(ankles[:, i] - knee, axis=-1), 1e-9)[:, None]
-    return out
+    return out, shown
 
 
 
@@ -171,10 +195,12 @@ class Step:
     lift: float  # height of the arc
 
 
-def foot_paths(t: np.ndarray, steps: tuple[Step, ...], head: float) -> tuple[np.ndarray, np.ndarray]:
-    """Foot x offsets and lifts [T, 2] (work px) at times ``t`` [T]; a foot moves sideways only in the middle 70% of
-    its step, while it is off the ground, and rises and falls with cosine easing."""
-    x = np.zeros((t.size, 2))
+def foot_paths(t: np.ndarray, steps: tuple[Step, ...], head: float, start: tuple[float, float] = (0.0, 0.0)
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Foot x offsets and lifts [T, 2] (work px) at times ``t`` [T], the feet at ``start`` (head heights) before
+    their first step; a foot moves sideways only in the middle 70% of its step, while it is off the ground, and
+    rises and falls with cosine easing. Steps of one foot must not overlap in time."""
+    x = np.broadcast_to(np.asarray(start, dtype=np.float64), (t.size, 2)).copy()
     lift = np.zeros((t.size, 2))
     for foot in (0, 1):
         for s in (s for s in steps if s.foot == foot):
