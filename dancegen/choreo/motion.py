@@ -30,7 +30,7 @@ class MotionConfig:
     and_keys_below_bpm: float = 150.0  # "and" keys (between counts) only when counts are slower than this
     soft_knees_heads: float = 0.06  # the pelvis stays this much (head heights) below standing after the start
     intro_s: float = 1.2  # keys earlier than this are shrunk towards the reference pose (no jump at the start)
-    step_margin_heads: float = 0.3  # room (head heights) kept at the sides when travelling
+    step_margin_heads: float = 0.8  # room (head heights) kept at the sides when travelling
     blend_arm_rad: float = 1.6  # arms differing more than this between two moves blend through a neutral stance
     arm_flow_rad: tuple[float, float] = (0.45, -0.9)  # (upper-arm lift, forearm fold) of a swing key, times the
     # move's size: between counts the arms alternate between their path and a swing off it (waves, pumps)
