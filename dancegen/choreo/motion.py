@@ -32,9 +32,9 @@ class MotionConfig:
     intro_s: float = 1.2  # keys earlier than this are shrunk towards the reference pose (no jump at the start)
     step_margin_heads: float = 0.8  # room (head heights) kept at the sides when travelling
     blend_arm_rad: float = 1.6  # arms differing more than this between two moves blend through a neutral stance
-    arm_flow_rad: tuple[float, float] = (0.45, -0.9)  # (upper-arm lift, forearm fold) of a swing key, times the
+    arm_flow_rad: tuple[float, float] = (0.7, -1.3)  # (upper-arm lift, forearm fold) of a swing key, times the
     # move's size: between counts the arms alternate between their path and a swing off it (waves, pumps)
-    arm_flow_s: float = 0.22  # about this many seconds between the arm keys of a count (an even number of them)
+    arm_flow_s: float = 0.18  # about this many seconds between the arm keys of a count (an even number of them)
 
 
 @dataclass

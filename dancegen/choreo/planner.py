@@ -50,11 +50,12 @@ class ChoreoConfig:
     onset_hit: float = 0.3  # onset strength (0..1) at a count below which it is never an onset hit
     onset_hit_pct: float = 88.0  # a count is an onset hit when its onset is in this top percentile of the song's
     travel_weight: float = 2.0  # travelling moves are this much likelier at whole-body framing (room to dance)
-    required: tuple[str, ...] = ("travel", "turn", "travel", "level")  # the tag one move of each new phrase has,
+    required: tuple[str, ...] = ("travel", "level", "turn", "travel")  # the tag one move of each new phrase has,
     # in turn (where the style or, failing it, the vocabulary has a fitting move): every song travels, turns, sinks
     side_slack: float = 0.5  # a travelling move that would end further than this (head heights) past a side of
     # the room goes the other way (the steps stop at the side anyway, so the dance reaches both sides)
-    reuse_penalty: float = 1.5  # a move's weight is divided by 1 + this x the times it was danced already
+    reuse_penalty: float = 2.0  # a move's weight is divided by 1 + this x the times it was danced already
+    level_boost: float = 0.3  # ... but at most this much above the phrase's size
     level_size: float = 1.0  # smallest size of a required level move (deep enough to read as a level change)
     repeat_mirror_p: float = 0.0  # chance that a repeated section is danced mirrored as a whole
     motion: MotionConfig = MotionConfig()  # keys, splines, steps (see dancegen.choreo.motion)
@@ -244,14 +245,15 @@ class ProceduralChoreographer:
             names = [m for m in pool if self._fits(m, part, triple, close_up)]
             if not names:
                 names = [m for m in MOVES if self._fits(m, part, triple, close_up)]
+            fresh = [m for m in names if m != prev and (k < len(parts) - 1 or m != nxt)]
+            names = fresh or names
             if k in at_must:
                 for source in (pool, style_moves, MOVES):
-                    tagged = [m for m in source if self._fits(m, part, triple, close_up)
-                              and _delivers(m, part, triple, must)]
+                    tagged = [m for m in source if m != prev and (k < len(parts) - 1 or m != nxt)
+                              and self._fits(m, part, triple, close_up) and _delivers(m, part, triple, must)]
                     if tagged:
                         names = tagged
                         break
-            names = [m for m in names if m != prev and (k < len(parts) - 1 or m != nxt)] or names
             w = np.array([max(pool.get(m, 0.0), 0.3 * style_moves.get(m, 1.0)) / (1.0 + cfg.reuse_penalty * uses.get(m, 0))
                           * (cfg.travel_weight if "travel" in ALL_MOVES[m].tags else 1.0) for m in names])
             name = str(rng.choice(names, p=w / w.sum()))
@@ -266,7 +268,9 @@ class ProceduralChoreographer:
                 mirrored = bool(rng.random() < 0.5)
             move = ALL_MOVES[name]
             variant = int(rng.integers(len(move.variants) + 1)) if move.variants and not triple else 0
-            use_size = max(size, cfg.level_size) if k in at_must and must == "level" else size
+            use_size = size
+            if k in at_must and must == "level":  # deeper, but a quiet phrase stays smaller than a loud one
+                use_size = round(max(size, min(cfg.level_size, size + cfg.level_boost)), 3)
             entries.append(MoveEntry(name, part, mirrored, use_size, variant))
             uses[name] = uses.get(name, 0) + 1
             prev = name
