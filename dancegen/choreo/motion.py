@@ -1,6 +1,8 @@
 """A plan's phrases -> poses: keys on the counts, splines between them, steps, turns, and room on the canvas.
 
-* Keys: every count of a move keys every parameter; some counts also key a few on their "and". A count listed in
+* Keys: every count of a move keys every parameter; some counts also key a few on their "and". Between counts
+  the arms the move leaves free get swing keys (``MotionConfig.arm_flow_rad``, about every ``arm_flow_s``): they
+  alternate between the arm's path and a lift-and-fold off it, so the arms keep moving through every count. A count listed in
   the phrase's ``hits`` is a sharp stop (zero speed: a cubic ease in and out); every other key is passed through
   with a monotone cubic (Fritsch-Carlson) slope, so the motion flows over weak counts and never overshoots a key.
 * A phrase is evaluated from its own keys only, plus the first key of the next phrase as its last (fixed) key,

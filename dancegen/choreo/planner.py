@@ -7,7 +7,9 @@
   finishing pose held from the last downbeat.
 * Moves come from the style's pool for the phrase's loudness (calm / medium / loud, :mod:`.styles`); their size
   follows the phrase's RMS relative to the song's loud level; never the same move twice in a row; travelling
-  moves go towards the side with room. A close-up (joints outside the canvas at frame 0) uses only moves that
+  moves go one way until the next would pass a side of the room, then back. Every new phrase has one required
+  move, in turn a travelling one (its longest parts, across the room), a deep level move, a turn, a travelling
+  one (``ChoreoConfig.required``), so every song travels, sinks and turns. A close-up (joints outside the canvas at frame 0) uses only moves that
   show above the waist.
 * Hits: count 1 of every phrase, the backbeat and strong onsets where the style hits them, the bar starts in
   flowing styles and moves; every other count flows through (:mod:`.motion`).
