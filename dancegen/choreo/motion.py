@@ -1,6 +1,8 @@
 """A plan's phrases -> poses: keys on the counts, splines between them, steps, turns, and room on the canvas.
 
-* Keys: every count of a move keys every parameter; some counts also key a few on their "and". A count listed in
+* Keys: every count of a move keys every parameter; some counts also key a few on their "and". Between counts
+  the arms the move leaves free get swing keys (``MotionConfig.arm_flow_rad``, about every ``arm_flow_s``): they
+  alternate between the arm's path and a lift-and-fold off it, so the arms keep moving through every count. A count listed in
   the phrase's ``hits`` is a sharp stop (zero speed: a cubic ease in and out); every other key is passed through
   with a monotone cubic (Fritsch-Carlson) slope, so the motion flows over weak counts and never overshoots a key.
 * A phrase is evaluated from its own keys only, plus the first key of the next phrase as its last (fixed) key,
@@ -30,8 +32,11 @@ class MotionConfig:
     and_keys_below_bpm: float = 150.0  # "and" keys (between counts) only when counts are slower than this
     soft_knees_heads: float = 0.06  # the pelvis stays this much (head heights) below standing after the start
     intro_s: float = 1.2  # keys earlier than this are shrunk towards the reference pose (no jump at the start)
-    step_margin_heads: float = 0.3  # room (head heights) kept at the sides when travelling
+    step_margin_heads: float = 0.8  # room (head heights) kept at the sides when travelling
     blend_arm_rad: float = 1.6  # arms differing more than this between two moves blend through a neutral stance
+    arm_flow_rad: tuple[float, float] = (0.7, -1.3)  # (upper-arm lift, forearm fold) of a swing key, times the
+    # move's size: between counts the arms alternate between their path and a swing off it (waves, pumps)
+    arm_flow_s: float = 0.18  # about this many seconds between the arm keys of a count (an even number of them)
 
 
 @dataclass
@@ -68,17 +73,28 @@ def phrase_keys(phrase, count_t: np.ndarray, triple: bool, rest: np.ndarray, cfg
                          at(first + r.end)) for r in out.turns]
         prev_last = out.rows[2 * m.counts - 2]
         first += m.counts
+    sizes = np.concatenate([np.full(m.counts, m.size) for m in phrase.moves])  # [n]
+    flow = phrase.kind == "dance"
     hits = set(phrase.hits) | {0}
     kt, kv, hit = [], [], []
     for c in range(n):
         kt.append(count_t[c])
         kv.append(rows[2 * c])
         hit.append(c in hits)
-        slow = 60.0 / max(count_t[c + 1] - count_t[c], 1e-6) <= cfg.and_keys_below_bpm
-        if slow and np.isfinite(rows[2 * c + 1]).any():
-            kt.append(0.5 * (count_t[c] + count_t[c + 1]))
-            kv.append(rows[2 * c + 1])
-            hit.append(False)
+        dt = count_t[c + 1] - count_t[c]
+        if 60.0 / max(dt, 1e-6) > cfg.and_keys_below_bpm:
+            continue
+        n_sub = 2 * max(1, int(round(dt / (2 * cfg.arm_flow_s)))) if flow else 2
+        nxt = rows[2 * min(c + 1, n - 1)]
+        for k in range(1, n_sub):
+            row = rows[2 * c + 1].copy() if 2 * k == n_sub else np.full(N_PARAMS, np.nan)
+            if flow:
+                _arm_sub_key(row, rows[2 * c], rows[2 * c + 1], nxt, k / n_sub, k % 2 == 1,
+                             np.asarray(cfg.arm_flow_rad) * sizes[c])
+            if np.isfinite(row).any():
+                kt.append(count_t[c] + dt * k / n_sub)
+                kv.append(row)
+                hit.append(False)
     if phrase.kind == "ending":  # the finishing pose, held to the end
         kt.append(count_t[-1])
         kv.append(rows[2 * (n - 1)])
@@ -88,6 +104,27 @@ def phrase_keys(phrase, count_t: np.ndarray, triple: bool, rest: np.ndarray, cfg
     ramp = np.clip(kt_a / cfg.intro_s, 0.0, 1.0)[:, None]
     kv_a = rest + ramp * (kv_a - rest)  # NaN stays NaN
     return PhraseKeys(kt_a, kv_a, np.array(hit), feet, turns)
+
+
+_ARM_COLS = ((P_AR, P_BR), (P_AL, P_BL))
+
+
+def _arm_sub_key(row: np.ndarray, key: np.ndarray, and_: np.ndarray, nxt: np.ndarray, u: float, swing: bool,
+                 flow: np.ndarray) -> None:
+    """Key each arm the moves leave free at fraction ``u`` of a count (row [N_PARAMS], in place): the arm's path
+    from the count's key through its "and" key (if any) to the next count's, plus on a ``swing`` key the lift and
+    fold ``flow`` [2] (rad), within the arm's range."""
+    for a, b in _ARM_COLS:
+        if np.isfinite(row[[a, b]]).any():
+            continue
+        if np.isfinite(and_[[a, b]]).all():
+            lo, hi, f = (key, and_, 2 * u) if u <= 0.5 else (and_, nxt, 2 * u - 1)
+        else:
+            lo, hi, f = key, nxt, u
+        up, fold = lo[[a, b]] + f * (hi[[a, b]] - lo[[a, b]])
+        if swing:
+            up, fold = up + flow[0], fold + flow[1]
+        row[a], row[b] = min(up, 2.9), max(fold, -2.3)
 
 
 def hermite(t: np.ndarray, kt: np.ndarray, kv: np.ndarray, hit: np.ndarray) -> np.ndarray:

@@ -7,7 +7,9 @@
   finishing pose held from the last downbeat.
 * Moves come from the style's pool for the phrase's loudness (calm / medium / loud, :mod:`.styles`); their size
   follows the phrase's RMS relative to the song's loud level; never the same move twice in a row; travelling
-  moves go towards the side with room. A close-up (joints outside the canvas at frame 0) uses only moves that
+  moves go one way until the next would pass a side of the room, then back. Every new phrase has one required
+  move, in turn a travelling one (its longest parts, across the room), a deep level move, a turn, a travelling
+  one (``ChoreoConfig.required``), so every song travels, sinks and turns. A close-up (joints outside the canvas at frame 0) uses only moves that
   show above the waist.
 * Hits: count 1 of every phrase, the backbeat and strong onsets where the style hits them, the bar starts in
   flowing styles and moves; every other count flows through (:mod:`.motion`).
@@ -29,8 +31,8 @@ from .document import ChoreographyPlanError, DancePlan, MoveEntry, MusicRef, Phr
 from .grid import CountGrid, count_grid, mean_rms, onsets_at, song_rms_reference
 from .interface import ChoreographyError
 from .motion import MotionConfig, evaluate_phrase, frame_box, phrase_keys, plan_steps, travel_limits
-from .moves import cycle_of
-from .rig import make_rig, neutral
+from .moves import cycle_of, render
+from .rig import P_DY, make_rig, neutral
 from .styles import STYLES, default_style
 from .vocabulary import ALL_MOVES, MOVES
 
@@ -50,6 +52,13 @@ class ChoreoConfig:
     onset_hit: float = 0.3  # onset strength (0..1) at a count below which it is never an onset hit
     onset_hit_pct: float = 88.0  # a count is an onset hit when its onset is in this top percentile of the song's
     travel_weight: float = 2.0  # travelling moves are this much likelier at whole-body framing (room to dance)
+    required: tuple[str, ...] = ("travel", "level", "turn", "travel")  # the tag one move of each new phrase has,
+    # in turn (where the style or, failing it, the vocabulary has a fitting move): every song travels, turns, sinks
+    side_slack: float = 0.5  # a travelling move that would end further than this (head heights) past a side of
+    # the room goes the other way (the steps stop at the side anyway, so the dance reaches both sides)
+    reuse_penalty: float = 2.0  # a move's weight is divided by 1 + this x the times it was danced already
+    level_boost: float = 0.3  # ... but at most this much above the phrase's size
+    level_size: float = 1.0  # smallest size of a required level move (deep enough to read as a level change)
     repeat_mirror_p: float = 0.0  # chance that a repeated section is danced mirrored as a whole
     motion: MotionConfig = MotionConfig()  # keys, splines, steps (see dancegen.choreo.motion)
 
@@ -70,6 +79,23 @@ def _layouts(n: int, triple: bool) -> list[tuple[int, ...]]:
         return [(4, 4), (4, 4), (2, 2, 4), (4, 2, 2), (2, 4, 2), (8,)]
     parts = [4] * (n // 4) + ([2] if n % 4 >= 2 else []) + ([1] if n % 2 else [])
     return [tuple(parts)]
+
+
+DEEP_HEADS = 1.0  # a required level move sinks the hips by at least this (head heights at size 1)
+
+
+def _delivers(name: str, part: int, triple: bool, tag: str) -> bool:
+    """Whether ``part`` counts of the move dance what ``tag`` says: a turn that ends within them, side steps that
+    carry the body, a level move."""
+    move = ALL_MOVES[name]
+    if tag not in move.tags:
+        return False
+    out = render(move, part, 1.0, triple)
+    if tag == "turn":
+        return bool(out.turns)
+    if tag == "travel":
+        return abs(sum(f.size for f in out.feet if f.op == "side")) > 1e-9
+    return bool(np.nanmax(out.rows[:, P_DY]) >= DEEP_HEADS)  # a level move that sinks deep enough
 
 
 def _net_travel(name: str, triple: bool) -> float:
@@ -133,7 +159,8 @@ class ProceduralChoreographer:
         mirror_of: dict[str, bool] = {}
         locked = self._locked(keep)
         floor = (0.0, 0.0)
-        heading = 1.0  # where travelling moves go (+1 image-right) until they near a side of the canvas
+        n_new = 0  # new phrases planned so far (which tag the next one requires)
+        heading = 1.0  # where travelling moves go (+1 image-right) until they near a side of the room
         prev = phrases[-1].moves[-1].move if phrases else None
         uses = dict.fromkeys(MOVES, 0)
         for a, b, label in ranges:
@@ -153,8 +180,10 @@ class ProceduralChoreographer:
                     ph = Phrase(t0, t1, label, mv, src.floor, src.hits, "dance")
                 else:
                     nxt = self._locked_after(locked, t1)
+                    must = cfg.required[n_new % len(cfg.required)] if cfg.required else None
                     ph, heading = self._new_phrase(rng, sty, grid, i0, i1, label, triple, close_up, music, ref_rms,
-                                                   onsets >= strong, floor, limits, prev, nxt, uses, heading)
+                                                   onsets >= strong, floor, limits, prev, nxt, uses, must, heading)
+                    n_new += 1
                 own.append(ph)
                 phrases.append(ph)
                 prev = ph.moves[-1].move
@@ -193,7 +222,10 @@ class ProceduralChoreographer:
 
     def _new_phrase(self, rng, sty, grid: CountGrid, i0: int, i1: int, label: str, triple: bool, close_up: bool,
                     music, ref_rms: float, onsets: np.ndarray, floor, limits, prev: str | None, nxt: str | None,
-                    uses: dict, heading: float) -> tuple[Phrase, float]:
+                    uses: dict, must: str | None, heading: float) -> tuple[Phrase, float]:
+        """A new phrase of counts i0 .. i1 - 1 from ``floor`` and where travelling moves head next; its longest
+        part dances a move tagged ``must`` where one fits. Travelling moves go one way (``heading``) until the next
+        would pass a side of the room, then the other way: the dance crosses the whole room."""
         cfg = self.config
         t0, t1 = float(grid.times[i0]), float(grid.times[i1])
         n = i1 - i0
@@ -203,32 +235,47 @@ class ProceduralChoreographer:
         options = _layouts(n, triple)
         parts = options[int(rng.integers(len(options)))]
         pool = dict(sty.pools[level])
-        entries: list[MoveEntry] = []
-        at = 0
+        style_moves = {m: w for p in sty.pools for m, w in p.items()}
+        # the parts that dance the required tag: the longest one (every longest one for travel)
+        at_must = {int(np.argmax(parts))} if must is not None else set()
         centre = 0.5 * (floor[0] + floor[1])
+        if must == "travel":
+            at_must = {k for k, p in enumerate(parts) if p == max(parts)}
+            heading = 1.0 if centre < 0.5 * (limits[0] + limits[1]) else -1.0  # across the room
+        entries: list[MoveEntry] = []
         for k, part in enumerate(parts):
             names = [m for m in pool if self._fits(m, part, triple, close_up)]
             if not names:
                 names = [m for m in MOVES if self._fits(m, part, triple, close_up)]
-            names = [m for m in names if m != prev and (k < len(parts) - 1 or m != nxt)] or names
-            w = np.array([pool.get(m, 0.3) / (1.0 + 0.5 * uses.get(m, 0))
+            fresh = [m for m in names if m != prev and (k < len(parts) - 1 or m != nxt)]
+            names = fresh or names
+            if k in at_must:
+                for source in (pool, style_moves, MOVES):
+                    tagged = [m for m in source if m != prev and (k < len(parts) - 1 or m != nxt)
+                              and self._fits(m, part, triple, close_up) and _delivers(m, part, triple, must)]
+                    if tagged:
+                        names = tagged
+                        break
+            w = np.array([max(pool.get(m, 0.0), 0.3 * style_moves.get(m, 1.0)) / (1.0 + cfg.reuse_penalty * uses.get(m, 0))
                           * (cfg.travel_weight if "travel" in ALL_MOVES[m].tags else 1.0) for m in names])
             name = str(rng.choice(names, p=w / w.sum()))
             travel = _net_travel(name, triple)
             if abs(travel) > 1e-9:
-                amount = abs(travel) * part / 2
-                if not limits[0] + 0.3 < centre + heading * amount < limits[1] - 0.3:
+                amount = abs(travel) * part / len(cycle_of(ALL_MOVES[name], triple)) / 2 * size  # feet centre
+                if not limits[0] - cfg.side_slack < centre + heading * amount < limits[1] + cfg.side_slack:
                     heading = -heading
                 mirrored = bool((travel > 0) != (heading > 0))
-                centre += heading * amount
+                centre = float(np.clip(centre + heading * amount, *limits))
             else:
                 mirrored = bool(rng.random() < 0.5)
             move = ALL_MOVES[name]
             variant = int(rng.integers(len(move.variants) + 1)) if move.variants and not triple else 0
-            entries.append(MoveEntry(name, part, mirrored, size, variant))
+            use_size = size
+            if k in at_must and must == "level":  # deeper, but a quiet phrase stays smaller than a loud one
+                use_size = round(max(size, min(cfg.level_size, size + cfg.level_boost)), 3)
+            entries.append(MoveEntry(name, part, mirrored, use_size, variant))
             uses[name] = uses.get(name, 0) + 1
             prev = name
-            at += part
         hits = self._hits(sty, entries, grid, i0, n, onsets)
         return Phrase(t0, t1, label, tuple(entries), floor, hits, "dance"), heading
 

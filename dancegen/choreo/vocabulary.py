@@ -328,11 +328,11 @@ MOVES: dict[str, Move] = {
     ]),
     "plie": M([
         C(dy=0.5, armr="wing_low", arml="wing_low", foot=F("out", R, 0.6)),
-        C(dy=1.1, armr="wing", arml="wing"),
+        C(dy=1.3, armr="wing", arml="wing"),
         C(dy=0.6, armr="wing_high", arml="wing_high"),
         C(dy=0.2, armr="wing_low", arml="wing_low", foot=F("in", R)),
     ], "level", "arms_up", flow=True, triple=[
-        C(dy=1.1, armr="wing", arml="wing", foot=F("out", R, 0.5)),
+        C(dy=1.3, armr="wing", arml="wing", foot=F("out", R, 0.5)),
         C(dy=0.6, armr="wing_high", arml="wing_high"),
         C(dy=0.2, armr="wing_low", arml="wing_low", foot=F("in", R)),
     ]),
