@@ -20,6 +20,26 @@ from support.music import bad_music_files, encoded_tracks  # noqa: E402
 from support.paths import ASTRONAUT  # noqa: E402
 
 
+# The files that take longest (pytest --durations on the 2-core machine), collected first: pytest-xdist hands whole
+# files to its workers in collection order, so both start on long files and short ones fill in at the end.
+SLOW_FIRST = ("tests/test_memory.py", "tests/app/test_handlers.py", "tests/test_studio.py", "tests/models/test_build.py",
+              "tests/app/test_browser.py", "tests/cli/test_generate_cli.py", "tests/cli/test_robustness.py",
+              "tests/pipeline/test_pipeline.py", "tests/study/test_study.py", "tests/train/test_train.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    root = Path(config.rootpath)
+
+    def order(item) -> int:
+        try:
+            return rank.get(item.path.relative_to(root).as_posix(), len(rank))
+        except ValueError:  # a test outside the repository
+            return len(rank)
+
+    items.sort(key=order)  # stable: within a file the tests keep their order
+
+
 @pytest.fixture(scope="session")
 def screenshots(tmp_path_factory) -> Path:
     """Where the browser tests save their screenshots: a temporary folder, never the checkout; set
