@@ -38,9 +38,10 @@ def unet_inputs(alpha, batch=2, frames=3):
     return sample, pack_conditioning(clip, ids, alpha), added
 
 
-@pytest.mark.parametrize("alpha", [[0.0, 1.0], torch.tensor([0.0, 1.0])], ids=["last-rows", "every-row"])
-def test_the_unet_with_packed_conditioning_is_one_graph(tiny, alpha):
-    sample, states, added = unet_inputs(alpha)
+def test_the_unet_with_packed_conditioning_is_one_graph(tiny):
+    """Alpha as a tensor (identity attention on every row); alpha as a list (the last rows only) is traced with
+    fullgraph=True by test_the_compiled_unet_gives_eagers_output, which fails on any graph break."""
+    sample, states, added = unet_inputs(torch.tensor([0.0, 1.0]))
     with torch.no_grad():
         explained = torch._dynamo.explain(tiny.unet)(sample, 10.0, encoder_hidden_states=states,
                                                      added_time_ids=added)
