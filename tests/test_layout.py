@@ -27,7 +27,7 @@ ALLOWED = {
     "studio": {"io", "face", "music", "pose", "choreo", "models", "pipeline", "metrics", "timing"},
     # a study runs the studio per cell: a caller of the studio beside the app and the command line
     "study": {"studio", "metrics", "io", "models"},  # models: presets and trained folders, named without loading
-    "app": {"studio", "music", "metrics", "cli", "study"},
+    "app": {"studio", "choreo", "music", "metrics", "cli", "study"},  # choreo: the panel shows and edits plans
     "cli": {"studio", "face", "music", "io", "study", "train"},
 }
 
