@@ -70,6 +70,10 @@ class LRSchedule(enum.StrEnum):
     COSINE = "cosine"
 
 
+# the dance styles (dancegen.choreo.STYLES; this stage may not import it, a test keeps the two the same)
+STYLE_NAMES = ("pop", "hiphop", "korean")
+
+
 class NoFace(enum.StrEnum):
     REFUSE = "refuse"  # a photo without a face is refused with a message
     BASELINE = "baseline"  # make the baseline only (no identity branch) and say so
@@ -90,6 +94,7 @@ class Spec:
     step: float | None = None  # slider step in the app
     multiple_of: int | None = None  # integers must be multiples of this
     metavar: str | tuple[str, ...] | None = None  # argparse's placeholder
+    choices: tuple[str, ...] | None = None  # the values a text setting may take (None: any)
 
 
 def setting(default: Any, help: str, **spec: Any) -> Any:
@@ -154,6 +159,8 @@ def _coerce(name: str, value: Any, kind: Any, s: Spec) -> Any:
         return tuple(_coerce(name, v, k, s) for v, k in zip(value, typing.get_args(kind)))
     if kind is str and not isinstance(value, str):
         raise SettingsError(f"{label} must be text, got {value!r}")
+    if s.choices is not None and value not in s.choices:
+        raise SettingsError(f"{label} must be one of {', '.join(s.choices)}, got {value!r}")
     return value
 
 
@@ -222,6 +229,8 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, *, env: bool = Tru
             kw.update(nargs=len(typing.get_args(kind)), type=typing.get_args(kind)[0])
         else:
             kw.update(type=kind)
+        if s.choices is not None:
+            kw["choices"] = list(s.choices)
         if s.metavar is not None:
             kw["metavar"] = s.metavar
         parser.add_argument(flag, **kw)
@@ -329,6 +338,8 @@ class GenerationSettings:
     mode: Mode = setting(Mode.AB, "ab: baseline and identity from the same noise; or one of them")
     framing: Framing = setting(Framing.PHOTO, "photo: the photo's scale, the skeleton lies on the person (a close "
                                "photo gives a close-up dance); whole_body: shrunk until all of the body fits")
+    style: str | None = setting(None, "dance style: pop, hiphop or korean (default: chosen from the music)",
+                                choices=STYLE_NAMES)
 
     def __post_init__(self) -> None:
         check(self)

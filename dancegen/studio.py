@@ -27,8 +27,9 @@ import numpy as np
 import PIL.Image
 import torch
 
-from .choreo import ProceduralChoreographer
+from .choreo import DancePlan, ProceduralChoreographer
 from .config import Framing, GenerationSettings, Mode, NoFace, StudioConfig, check_seconds
+from .dance import DanceDesk, PlannedDance, move_into_place, music_ref, place_body, segment
 from .errors import GenerationCancelled, GroundTruthError, NoFaceError, OutOfMemory, OutputError, SettingsError
 from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, antelopev2_folder, require_antelopev2
 from .face.preview import draw_preview
@@ -39,18 +40,17 @@ from .models import get_preset, load_models, pick_device, pick_dtype, resolve_mo
 from .music import MusicAnalysis, MusicLibrary
 from .pipeline import DancePipeline, DancePipelineOutput, temporal_windows
 from .pose.detect import BodyDetector, BodyDetectorConfig, dwpose_folder
-from .pose.layout import BodyLayout, body_from_face, body_from_keypoints
-from .pose.reference import ReferenceCrop, crop_around, photo_shape
+from .pose.layout import BodyLayout
+from .pose.reference import ReferenceCrop, photo_shape
 from .pose.render import SkeletonFrames
 from .timing import Progress, RunTimer, Work
 
-# GenerationSettings.framing -> the body layout's fit mode
-FIT = {Framing.PHOTO: "clip", Framing.WHOLE_BODY: "scale"}
 # seconds per unit of work (timing.Work) before calibrate() or a run has measured this machine: the tiny preset on
 # the 2-core development VM
 DEFAULT_RATES = {"preparing": 1.0, "encoding": 0.4, "denoising": 0.22, "writing": 1.9}
 # every file a generation can write into its folder; a new run's files replace these, and those it did not make go
-OUTPUT_FILES = ("baseline.mp4", "identity.mp4", "side_by_side.mp4", "skeleton.mp4", "report.json")
+OUTPUT_FILES = ("baseline.mp4", "identity.mp4", "side_by_side.mp4", "skeleton.mp4", "report.json",
+                "choreography.json", "counts.md", "poses.npy")
 
 
 @dataclass
@@ -67,6 +67,7 @@ class Prepared:
     music: MusicAnalysis  # the analysed music segment
     body: BodyLayout  # where the dancer stands at frame 0
     skeletons: SkeletonFrames  # the dance: poses [T, 18, 2] and their skeleton images, drawn on demand
+    plan: DancePlan  # what is danced (written as choreography.json and counts.md)
     steps: int  # denoising steps
     guidance: float  # classifier-free guidance
     warnings: list[str]  # things the person should know, in order
@@ -131,6 +132,8 @@ class DanceStudio:
         self.choreographer = ProceduralChoreographer()
         self.outputs = outputs.OutputDir(config.output_root, config.output_max_age_s)
         self.music = MusicLibrary(config.max_music_s)  # analysed music, cached by content
+        self.dance = DanceDesk(self.preview_faces, self.music, self.choreographer, self.body_detector,
+                               config.on_no_face == NoFace.REFUSE, config.skeleton_video_min_px)
         self.timer = RunTimer(dict(DEFAULT_RATES))  # seconds per unit of work here; see calibrate()
 
     # ------------------------------------------------------------------------------------------- description
@@ -260,28 +263,9 @@ class DanceStudio:
 
     def place(self, face: FaceResult | None, image: PIL.Image.Image, canvas: tuple[int, int],
               framing: Framing = Framing.PHOTO) -> tuple[ReferenceCrop, BodyLayout]:
-        """The crop of the photo the canvas shows and the frame-0 body on the canvas, both from one body in the
-        photo: DWPose keypoints when the detector is loaded and sees enough of the body, else the face box and
-        standard proportions, else (no face) a whole body standing in the middle. The skeleton goes through the
-        crop exactly as the pixels do, so it lies on the person."""
-        fit = FIT[Framing(framing)]
-        size = image.size
-        if self.body_detector is not None:
-            body = self.body_detector.detect(np.asarray(image))
-            if body is not None and int((body.scores > 0.3).sum()) >= 8:
-                seen = body_from_keypoints(body.keypoints, body.scores, size, size, fit="clip")  # photo px
-                crop = crop_around(seen.keypoints, seen.head_height, size, canvas)
-                return crop, body_from_keypoints(crop.to_reference(body.keypoints), body.scores, crop.size, canvas,
-                                                 fit=fit)
-        if face is not None:
-            box = face.largest.bbox
-        else:
-            w, h = size
-            side = min(w, h) / 9  # a face box of a person standing in the middle of the photo
-            box, fit = (w / 2 - side / 2, h * 0.06, w / 2 + side / 2, h * 0.06 + side * 1.2), "scale"
-        seen = body_from_face(box, size, size, fit="clip")  # photo px
-        crop = crop_around(seen.keypoints, seen.head_height, size, canvas)
-        return crop, body_from_face(crop.to_reference(box), crop.size, canvas, fit=fit)
+        """The crop of the photo the canvas shows and the frame-0 body on the canvas (:func:`dancegen.dance
+        .place_body`: DWPose's joints, else the face box, else a body standing in the middle)."""
+        return place_body(face, image, canvas, framing, self.body_detector)
 
     def body_layout(self, face: FaceResult | None, image: PIL.Image.Image, size: tuple[int, int],
                     framing: Framing = Framing.PHOTO) -> BodyLayout:
@@ -291,27 +275,26 @@ class DanceStudio:
 
     def choreograph(self, music: MusicAnalysis, body: BodyLayout, fps: float, seed: int) -> np.ndarray:
         """Poses [T, 18, 2] on the canvas, T = round(duration * fps)."""
-        frames = max(1, round(music.duration_s * fps))
-        return self.choreographer(music, fps, seed, body, n_frames=frames)
+        return self.dance.dance(music, body, fps, seed)[1]
 
-    def write_skeleton_video(self, poses: np.ndarray, size: tuple[int, int], fps: float, music: MusicAnalysis,
-                             path: Path) -> Path:
-        k = max(1, math.ceil(self.config.skeleton_video_min_px / min(size)))  # drawing scale
-        frames = SkeletonFrames(poses * k, size[0] * k, size[1] * k)
-        return video.write_mp4(iter(frames), fps, path, audio=music.samples, sr=music.sr)
+    def plan_dance(self, photo: PhotoSource, music_path: str | os.PathLike,
+                   settings: GenerationSettings = GenerationSettings(),
+                   keep: tuple[DancePlan, list[int]] | None = None, plan: DancePlan | None = None) -> PlannedDance:
+        """The dance a generation would make (or ``plan`` replayed), its poses and metrics; writes nothing (see
+        :meth:`dancegen.dance.DanceDesk.plan_dance`; ChoreographyPlanError for a plan that does not fit)."""
+        canvas = self.canvas(settings, self.photo_size(photo)) if photo is not None else None
+        return self.dance.plan_dance(photo, music_path, settings, canvas, keep, plan, self.config.max_music_s)
+
+    def write_dance(self, planned: PlannedDance, out_dir: str | os.PathLike) -> dict[str, Path]:
+        """poses.npy, choreography.json, counts.md, skeleton.mp4 and report.json of a planned dance."""
+        return self.dance.write_dance(planned, out_dir)
 
     def skeleton_preview(self, photo: PhotoSource, music_path: str | os.PathLike,
-                         settings: GenerationSettings = GenerationSettings()) -> Path:
+                         settings: GenerationSettings = GenerationSettings(), plan: DancePlan | None = None) -> Path:
         """The dance as a skeleton video with the music (no diffusion): quick feedback after an upload."""
-        check_seconds(settings, self.config.max_music_s)
-        image = load_photo(photo)
-        size = self.canvas(settings, image.size)
-        face = self._face_or_none(image, [])
-        music = self.analyse_music(music_path, settings.music_offset_s, settings.seconds)
-        poses = self.choreograph(music, self.body_layout(face, image, size, settings.framing), settings.fps,
-                                 settings.seed)
-        out_dir = self.outputs.create()
-        return self.write_skeleton_video(poses, size, settings.fps, music, out_dir / "skeleton.mp4")
+        planned = self.plan_dance(photo, music_path, settings, plan=plan)
+        path = self.outputs.create() / "skeleton.mp4"
+        return self.dance.skeleton_video(planned.poses, planned.size, planned.fps, planned.music, path)
 
     # ---------------------------------------------------------------------------------------------- generate
 
@@ -325,8 +308,9 @@ class DanceStudio:
             return None
 
     def prepare(self, photo: PhotoSource, music_path: str | os.PathLike,
-                settings: GenerationSettings = GenerationSettings()) -> Prepared:
-        """Steps 1-3 of a generation: the face, the music and the dance, everything the diffusion needs."""
+                settings: GenerationSettings = GenerationSettings(), plan: DancePlan | None = None) -> Prepared:
+        """Steps 1-3 of a generation: the face, the music and the dance (``plan`` replayed when given), everything
+        the diffusion needs."""
         warnings = list(self.warnings)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -352,18 +336,19 @@ class DanceStudio:
         lap("face")
 
         # 2. Music
-        music = self.analyse_music(music_path, settings.music_offset_s, settings.seconds)
+        music = self.analyse_music(music_path, *segment(settings, plan))
         warnings += list(music.notices)
         lap("music")
 
         # 3. The canvas's crop of the photo, and the choreography from the person in it
         crop, body = self.place(face, image, size, settings.framing)
         warnings += list(crop.notices()) + list(body.notices) + self._framing_notices(body)
-        poses = self.choreograph(music, body, settings.fps, settings.seed)  # [T, 18, 2]
+        plan, poses = self.dance.dance(music, body, settings.fps, settings.seed, settings.style,
+                                       music_ref(music_path, music), plan=plan)  # poses [T, 18, 2]
         lap("choreography")
         return Prepared(settings=settings, image=image, crop=crop, reference=crop.apply(image), face=face,
-                        embedding=embedding, mode=mode, music=music, body=body,
-                        skeletons=SkeletonFrames(poses, *size), steps=settings.steps or self.preset.steps,
+                        embedding=embedding, mode=mode, music=music, body=body, skeletons=SkeletonFrames(poses, *size),
+                        plan=plan, steps=settings.steps or self.preset.steps,
                         guidance=self.preset.guidance if settings.guidance is None else settings.guidance,
                         warnings=warnings, timings=timings)
 
@@ -371,8 +356,10 @@ class DanceStudio:
                  settings: GenerationSettings = GenerationSettings(),
                  progress: Callable[[Progress], None] | None = None,
                  should_stop: Callable[[], bool] | None = None,
-                 out_dir: Path | None = None, ground_truth: str | os.PathLike | None = None) -> GenerationResult:
-        """Photo + music -> baseline.mp4, identity.mp4, side_by_side.mp4, skeleton.mp4 and report.json.
+                 out_dir: Path | None = None, ground_truth: str | os.PathLike | None = None,
+                 plan: DancePlan | None = None) -> GenerationResult:
+        """Photo + music -> baseline.mp4, identity.mp4, side_by_side.mp4, skeleton.mp4, choreography.json, counts.md
+        and report.json; ``plan``: the dance to replay (else planned with ``settings.style``).
 
         progress(Progress) runs as every stage moves (each denoising window, each decoded chunk) with the fraction
         done and the time left; should_stop() is checked before the diffusion and after every window
@@ -384,7 +371,8 @@ class DanceStudio:
         with self._ground_truth_errors():
             truth = video.FrameSampler(ground_truth) if ground_truth is not None else None
         try:
-            return self._generate(photo, music_path, settings, progress, should_stop, out_dir, truth, started)
+            return self._generate(photo, music_path, settings, progress, should_stop, out_dir, truth, started,
+                                  plan)
         finally:
             if truth is not None:
                 truth.close()
@@ -422,9 +410,10 @@ class DanceStudio:
 
     def _generate(self, photo: PhotoSource, music_path: str | os.PathLike, settings: GenerationSettings,
                   progress: Callable[[Progress], None] | None, should_stop: Callable[[], bool] | None,
-                  out_dir: Path | None, truth: video.FrameSampler | None, started: float) -> GenerationResult:
+                  out_dir: Path | None, truth: video.FrameSampler | None, started: float,
+                  plan: DancePlan | None = None) -> GenerationResult:
         # 1-3. Face, music, choreography
-        job = self.prepare(photo, music_path, settings)
+        job = self.prepare(photo, music_path, settings, plan)
         if truth is not None:  # the ground truth goes through the photo's crop
             truth.view((job.skeletons.width, job.skeletons.height), job.crop.box, job.crop.photo_size)
         timings = job.timings
@@ -451,12 +440,8 @@ class DanceStudio:
             # 7. Report, then everything into place, and an earlier run's files that this one did not make away
             summary = self._report(job, output, metrics)
             (work_dir / "report.json").write_text(json.dumps(summary, indent=2))
-            made = {item.name for item in work_dir.iterdir()}
-            for name in made:
-                os.replace(work_dir / name, final_dir / name)
-            for old in (final_dir / name for name in OUTPUT_FILES if name not in made):
-                if old.is_file() or old.is_symlink():
-                    old.unlink()
+            self.dance.write_plan(job.plan, work_dir)  # choreography.json, counts.md
+            move_into_place(work_dir, final_dir, OUTPUT_FILES)
         self.timer.learn(work, {"preparing": sum(timings[k] for k in ("face", "music", "choreography")),
                                 "encoding": timings["encoding"], "denoising": timings["denoising"],
                                 "writing": sum(timings[k] for k in ("decoding", "muxing", "metrics"))})
@@ -590,7 +575,10 @@ class DanceStudio:
             "photo_size": list(job.image.size), "steps": job.steps,
             "guidance": job.guidance,
             "music": {"offset_s": music.offset_s, "duration_s": round(music.duration_s, 3),
-                      "tempo_bpm": round(music.tempo_bpm, 2), "beats": int(len(music.beats_s))},
+                      "tempo_bpm": round(music.tempo_bpm, 2), "beats": int(len(music.beats_s)),
+                      "sha256": job.plan.music.sha256},
+            "style": job.plan.style,
+            "dance": self.dance.measure(job.plan, job.skeletons.poses, s.fps, music, job.body),
             "face": face.to_dict() if face is not None else None,
             "metrics": metrics,
             "timings_s": job.timings,

@@ -28,6 +28,8 @@ COMMANDS = {
     "face": ("dancegen.cli.face", "detect the largest face in a photo, align and embed it"),
     "music": ("dancegen.cli.music", "analyse tempo, beats and downbeats of a music file"),
     "generate": ("dancegen.cli.generate", "photo + music -> baseline and identity dance videos"),
+    "choreograph": ("dancegen.cli.choreograph", "music (+ photo) -> the dance's poses, plan, count sheet and "
+                    "skeleton video; no video model"),
     "eval": ("dancegen.cli.eval", "an A/B study: photos x songs x identity settings -> results.csv, summary.md"),
     "review": ("dancegen.app.review", "a web page for blind A/B judgements of a study's videos"),
     "serve": ("dancegen.app.serve", "run the web app (the same as python app.py)"),

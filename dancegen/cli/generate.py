@@ -1,5 +1,5 @@
-"""``dancegen generate --photo P --music M --out DIR [--ground-truth FILE]``: the A/B dance videos and report.json
-(with every video's metrics), written to DIR.
+"""``dancegen generate --photo P --music M --out DIR [--ground-truth FILE] [--choreography FILE]``: the A/B dance
+videos, choreography.json, counts.md and report.json (with every video's metrics), written to DIR.
 
 The flags are the studio's and the request's settings (:mod:`dancegen.config`), so they are the app's too. Bad input
 prints one line and exits with status 2, leaving no partial output; --out is checked (a folder, made, writable)
@@ -29,6 +29,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--ground-truth", metavar="FILE", default=None,
                    help="a video to compare every frame with (PSNR, SSIM, LPIPS in report.json): frame t with its "
                         "frame at music time offset + t / fps")
+    p.add_argument("--choreography", metavar="FILE", default=None,
+                   help="a choreography.json (dancegen choreograph, or an earlier run) to dance instead of planning")
     add_arguments(p, StudioConfig)
     add_arguments(p, GenerationSettings)
     return p
@@ -59,12 +61,16 @@ def remove_empty(folders: list[Path]) -> None:
 
 def _generate(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
-    for label, value in (("photo", args.photo), ("music", args.music), ("ground-truth video", args.ground_truth)):
+    for label, value in (("photo", args.photo), ("music", args.music), ("ground-truth video", args.ground_truth),
+                         ("choreography", args.choreography)):
         if value is not None and not Path(value).is_file():
             raise UserError(f"{label} file not found: {value}")
     settings = from_arguments(GenerationSettings, args)
     config = from_arguments(StudioConfig, args)
     check_seconds(settings, config.max_music_s)
+    from ..dance import read_plan  # no torch; a bad plan fails before the models load
+
+    plan = read_plan(args.choreography, args.music) if args.choreography is not None else None
     made = output_folder(args.out)
     try:
         from ..studio import DanceStudio  # torch and the models load only once the flags are known to be good
@@ -78,7 +84,7 @@ def _generate(argv: Sequence[str]) -> int:
             studio.photo_size(args.photo)
         print(studio.banner(), file=sys.stderr)
         result = studio.generate(args.photo, args.music, settings, out_dir=Path(args.out),
-                                 ground_truth=args.ground_truth)
+                                 ground_truth=args.ground_truth, plan=plan)
     except BaseException:  # Ctrl-C and SIGTERM too
         remove_empty(made)
         raise

@@ -1,0 +1,296 @@
+"""The dance without the video: photo (or none) + music -> a plan, its poses and its files; no video model loaded.
+
+:class:`DanceDesk` is what the studio holds for the choreography (and what ``dancegen choreograph`` uses on its
+own, so torch is never imported there): it places the body as the studio does (:func:`place_body`), plans the
+dance or replays a plan (:class:`~dancegen.choreo.DancePlan`), measures it (:func:`dancegen.metrics.dance
+.dance_metrics`) and writes it:
+
+    poses.npy          [T, 18, 2] float32 canvas px (NaN: a joint not seen), frame t at music offset + t / fps:
+                       the training clips' pose format (dancegen.train.data)
+    choreography.json  the plan (dancegen.choreo.document: music identity, style, seed, sections, phrases)
+    counts.md          the plan as a count sheet (dancegen.choreo.countsheet)
+    skeleton.mp4       the poses drawn, with the music
+    report.json        the settings, the music's identity, style, seed and the dance metrics
+
+Every file is written in a hidden work folder and renamed into place when all are complete; our files from an
+earlier run that this one did not make are removed (nothing else in the folder is touched).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+
+from .choreo import (ChoreographyPlanError, DancePlan, MusicRef, ProceduralChoreographer, count_sheet, load_plan)
+from .config import Framing, GenerationSettings, check_seconds
+from .errors import NoFaceError, OutputError
+from .face import FaceAnalyser, FaceResult
+from .io import video
+from .io.files import file_sha256, temporary_folder
+from .io.photo import PhotoSource, load_photo
+from .metrics.dance import BEAT_ALIGNMENT_NOTE, dance_metrics
+from .music import MusicAnalysis, MusicLibrary
+from .pose.detect import BodyDetector
+from .pose.layout import BodyLayout, body_from_face, body_from_keypoints
+from .pose.reference import ReferenceCrop, crop_around
+from .pose.render import SkeletonFrames
+
+# GenerationSettings.framing -> the body layout's fit mode
+FIT = {Framing.PHOTO: "clip", Framing.WHOLE_BODY: "scale"}
+PLAN_FILE, COUNTS_FILE, POSES_FILE = "choreography.json", "counts.md", "poses.npy"
+# what ``dancegen choreograph`` writes (a new run's files replace these, and those it did not make go)
+DANCE_FILES = (POSES_FILE, PLAN_FILE, COUNTS_FILE, "skeleton.mp4", "report.json")
+DEFAULT_CANVAS = (512, 512)  # (W, H) of a dance without a photo and without a size
+
+
+@dataclass
+class PlannedDance:
+    """A planned dance and everything needed to show it: made by :meth:`DanceDesk.plan_dance`."""
+
+    plan: DancePlan  # what is danced (its music, style, seed, sections, phrases)
+    poses: np.ndarray  # [T, 18, 2] float32 canvas px, frame t at t / fps; NaN: a joint not seen
+    fps: float  # frames per second of the poses
+    size: tuple[int, int]  # canvas (W, H) px
+    music: MusicAnalysis  # the analysed music segment
+    body: BodyLayout  # the frame-0 body on the canvas
+    metrics: dict  # dance_metrics of the poses (dancegen.metrics.dance)
+    settings: GenerationSettings = field(default_factory=GenerationSettings)  # the request
+    warnings: list[str] = field(default_factory=list)  # things the person should know, in order
+
+
+def place_body(face: FaceResult | None, image: PIL.Image.Image, canvas: tuple[int, int],
+               framing: Framing = Framing.PHOTO, detector: BodyDetector | None = None
+               ) -> tuple[ReferenceCrop, BodyLayout]:
+    """The crop of the photo the canvas shows and the frame-0 body on the canvas, both from one body in the photo:
+    DWPose keypoints when ``detector`` is given and sees enough of the body, else the face box and standard
+    proportions, else (no face) a whole body standing in the middle. The skeleton goes through the crop exactly as
+    the pixels do, so it lies on the person."""
+    fit = FIT[Framing(framing)]
+    size = image.size
+    if detector is not None:
+        body = detector.detect(np.asarray(image))
+        if body is not None and int((body.scores > 0.3).sum()) >= 8:
+            seen = body_from_keypoints(body.keypoints, body.scores, size, size, fit="clip")  # photo px
+            crop = crop_around(seen.keypoints, seen.head_height, size, canvas)
+            return crop, body_from_keypoints(crop.to_reference(body.keypoints), body.scores, crop.size, canvas,
+                                             fit=fit)
+    if face is not None:
+        box = face.largest.bbox
+    else:
+        box, fit = middle_face_box(size), "scale"
+    seen = body_from_face(box, size, size, fit="clip")  # photo px
+    crop = crop_around(seen.keypoints, seen.head_height, size, canvas)
+    return crop, body_from_face(crop.to_reference(box), crop.size, canvas, fit=fit)
+
+
+def middle_face_box(size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) of the face of a person standing in the middle of a picture of ``size`` (W, H)."""
+    w, h = size
+    side = min(w, h) / 9
+    return (w / 2 - side / 2, h * 0.06, w / 2 + side / 2, h * 0.06 + side * 1.2)
+
+
+def standard_body(canvas: tuple[int, int]) -> BodyLayout:
+    """The body of a dance without a photo: a whole body standing in the middle of the canvas, facing front."""
+    return body_from_face(middle_face_box(canvas), canvas, canvas, fit="scale")
+
+
+def music_ref(music_path: str | os.PathLike, music: MusicAnalysis) -> MusicRef:
+    """The identity of the music a plan is made for: the file's sha256 and the analysed segment."""
+    return MusicRef(file_sha256(music_path), float(music.offset_s), float(music.duration_s))
+
+
+def read_plan(path: str | os.PathLike, music_path: str | os.PathLike | None = None) -> DancePlan:
+    """A ``choreography.json`` file, checked (:func:`~dancegen.choreo.load_plan`); with ``music_path``, also that
+    it was made for that file (its segment is checked once the music is analysed). ChoreographyPlanError (one
+    line) when it cannot be used."""
+    plan = load_plan(Path(path))
+    if music_path is not None and plan.music.sha256 != file_sha256(music_path):
+        raise ChoreographyPlanError("this choreography was made for other music (its sha256 differs)")
+    return plan
+
+
+def segment(settings: GenerationSettings, plan: DancePlan | None) -> tuple[float, float | None]:
+    """(offset, seconds) of the music to analyse: the settings', but a replayed plan without a length asked
+    dances its own segment (its offset too, unless another offset is asked)."""
+    if plan is None or settings.seconds is not None:
+        return settings.music_offset_s, settings.seconds
+    offset = settings.music_offset_s or plan.music.offset_s
+    return offset, plan.music.seconds
+
+
+def move_names(plan: DancePlan) -> list[str]:
+    """The moves danced in the plan, in order (not the pick-up groove nor the finishing pose)."""
+    return [m.move for p in plan.phrases if p.kind == "dance" for m in p.moves]
+
+
+class DanceDesk:
+    """Plans, replays, measures and writes dances (see the module docstring). Holds no state of a request."""
+
+    def __init__(self, faces: FaceAnalyser, music: MusicLibrary,
+                 choreographer: ProceduralChoreographer | None = None, detector: BodyDetector | None = None,
+                 refuse_no_face: bool = False, skeleton_min_px: int = 256):
+        self.faces = faces  # face detector used to place the body (the studio's offline models)
+        self.music = music  # analysed music, cached by content
+        self.choreographer = choreographer or ProceduralChoreographer()
+        self.detector = detector  # DWPose, when its weights are loaded (places the body from its joints)
+        self.refuse_no_face = refuse_no_face  # a photo without a face: NoFaceError (else the body in the middle)
+        self.skeleton_min_px = skeleton_min_px  # skeleton.mp4 is drawn at a whole multiple with this short side
+
+    # ------------------------------------------------------------------------------------------------ planning
+
+    def face_or_none(self, image: PIL.Image.Image, warnings: list[str]) -> FaceResult | None:
+        """The photo's face; None (with a warning) when there is none and that is allowed."""
+        try:
+            return self.faces.analyse(image)
+        except NoFaceError:
+            if self.refuse_no_face:
+                raise
+            warnings.append("no face was found in the photo, so the dancer stands in the middle of it")
+            return None
+
+    def dance(self, music: MusicAnalysis, body: BodyLayout, fps: float, seed: int, style: str | None = None,
+              ref: MusicRef | None = None, keep: tuple[DancePlan, list[int]] | None = None,
+              plan: DancePlan | None = None) -> tuple[DancePlan, np.ndarray]:
+        """(the plan, poses [T, 18, 2] float32 canvas px), T = round(duration * fps): ``plan`` checked against
+        ``ref`` and replayed, else a new plan of ``style`` (None: from the music) keeping ``keep``'s phrases.
+        ChoreographyPlanError for a plan that does not fit this music."""
+        frames = max(1, round(music.duration_s * fps))
+        if plan is not None:
+            if ref is not None:  # the same checks as a file, against this music
+                plan = load_plan(plan.to_json(), ref)
+            return plan, self.choreographer.poses(plan, music, body, fps, frames)
+        plan = self.choreographer.plan(music, int(seed), body, (frames - 1) / fps, style, ref, keep)
+        return plan, self.choreographer.poses(plan, music, body, fps, frames)
+
+    def measure(self, plan: DancePlan, poses: np.ndarray, fps: float, music: MusicAnalysis,
+                body: BodyLayout) -> dict:
+        """dance_metrics of the poses (dancegen.metrics.dance), the plan's sections and moves."""
+        return dance_metrics(poses, fps, music.beats_s, body.canvas_w, body.canvas_h, plan.sections,
+                             move_names(plan), body.y_stretch)
+
+    def plan_dance(self, photo: PhotoSource | None, music_path: str | os.PathLike,
+                   settings: GenerationSettings = GenerationSettings(), canvas: tuple[int, int] | None = None,
+                   keep: tuple[DancePlan, list[int]] | None = None, plan: DancePlan | None = None,
+                   max_music_s: float | None = None) -> PlannedDance:
+        """Photo (None: a standard body) + music -> a :class:`PlannedDance`; writes nothing. ``canvas`` (W, H):
+        the settings' size, else this, else 512 x 512. With ``plan`` it is replayed (ChoreographyPlanError when it
+        was made for other music or does not fit it)."""
+        if max_music_s is not None:
+            check_seconds(settings, max_music_s)
+        warnings: list[str] = []
+        size = tuple(settings.size or canvas or DEFAULT_CANVAS)
+        offset, seconds = segment(settings, plan)
+        music = self.music.analyse(music_path, offset, seconds)
+        warnings += list(music.notices)
+        if photo is None:
+            body = standard_body(size)
+        else:
+            image = load_photo(photo)
+            face = self.face_or_none(image, warnings)
+            crop, body = place_body(face, image, size, settings.framing, self.detector)
+            warnings += list(crop.notices()) + list(body.notices)
+        plan, poses = self.dance(music, body, settings.fps, settings.seed, settings.style,
+                                 music_ref(music_path, music), keep, plan)
+        return PlannedDance(plan=plan, poses=poses, fps=float(settings.fps), size=(int(size[0]), int(size[1])),
+                            music=music, body=body, metrics=self.measure(plan, poses, settings.fps, music, body),
+                            settings=settings, warnings=warnings)
+
+    # ------------------------------------------------------------------------------------------------- writing
+
+    def skeleton_video(self, poses: np.ndarray, size: tuple[int, int], fps: float, music: MusicAnalysis,
+                       path: Path) -> Path:
+        """The poses drawn (at a whole multiple of the canvas, see ``skeleton_min_px``) with the music -> path."""
+        k = max(1, math.ceil(self.skeleton_min_px / min(size)))
+        frames = SkeletonFrames(poses * k, size[0] * k, size[1] * k)
+        return video.write_mp4(iter(frames), fps, path, audio=music.samples, sr=music.sr)
+
+    @staticmethod
+    def write_plan(plan: DancePlan, folder: Path) -> dict[str, Path]:
+        """choreography.json and counts.md of ``plan`` into ``folder`` -> {"choreography", "counts"}: path."""
+        return {"choreography": plan.save(Path(folder) / PLAN_FILE),
+                "counts": _write_text(Path(folder) / COUNTS_FILE, count_sheet(plan))}
+
+    def write_dance(self, planned: PlannedDance, out_dir: str | os.PathLike) -> dict[str, Path]:
+        """The files of the module docstring into ``out_dir`` (made), all complete or none; our files of an
+        earlier run that this one did not make go. -> {"poses", "choreography", "counts", "skeleton", "report"}:
+        path. OutputError (one line) for a folder we cannot write."""
+        with work_folder(out_dir) as (final_dir, work):
+            np.save(work / POSES_FILE, np.asarray(planned.poses, dtype=np.float32))
+            self.write_plan(planned.plan, work)
+            self.skeleton_video(planned.poses, planned.size, planned.fps, planned.music, work / "skeleton.mp4")
+            _write_text(work / "report.json", json.dumps(dance_report(planned), indent=2))
+            move_into_place(work, final_dir, DANCE_FILES + OTHER_OUTPUTS)
+        names = {"poses": POSES_FILE, "choreography": PLAN_FILE, "counts": COUNTS_FILE, "skeleton": "skeleton.mp4",
+                 "report": "report.json"}
+        return {key: final_dir / name for key, name in names.items()}
+
+
+# the studio's video files: a dance written into a generation's folder replaces them (they show another dance)
+OTHER_OUTPUTS = ("baseline.mp4", "identity.mp4", "side_by_side.mp4")
+
+
+def dance_report(planned: PlannedDance) -> dict:
+    """report.json of a dance: the request, the music's identity, style, seed and the dance metrics."""
+    s, music, plan, body = planned.settings, planned.music, planned.plan, planned.body
+    frames = int(planned.poses.shape[0])
+    return {
+        "style": plan.style, "seed": plan.seed, "fps": planned.fps, "frames": frames,
+        "seconds": round(frames / planned.fps, 3), "width": planned.size[0], "height": planned.size[1],
+        "framing": str(s.framing), "body": body.source,
+        "music": {"sha256": plan.music.sha256, "offset_s": music.offset_s, "duration_s": round(music.duration_s, 3),
+                  "tempo_bpm": round(music.tempo_bpm, 2), "beats": int(len(music.beats_s)),
+                  "meter": plan.meter},
+        "phrases": len(plan.phrases),
+        "dance": planned.metrics,
+        "notes": [BEAT_ALIGNMENT_NOTE],
+        "warnings": planned.warnings,
+    }
+
+
+def _write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def work_folder(out_dir: str | os.PathLike) -> Iterator[tuple[Path, Path]]:
+    """-> (the folder, a hidden work folder inside it, removed however the run ends). The folder is made; a
+    folder made here and left empty goes too. OutputError for a file or a folder we cannot write."""
+    final_dir = Path(out_dir)
+    made = not final_dir.exists()
+    if final_dir.exists() and not final_dir.is_dir():
+        raise OutputError(f"the output folder {final_dir} is a file")
+    try:
+        final_dir.mkdir(parents=True, exist_ok=True)
+        work = temporary_folder(final_dir, ".partial-")
+    except OSError as exc:
+        raise OutputError(f"cannot write into the output folder {final_dir}: {exc.strerror or exc}") from None
+    try:
+        yield final_dir, work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if made:
+            with contextlib.suppress(OSError):  # only when empty: the run did not finish
+                final_dir.rmdir()
+
+
+def move_into_place(work: Path, final_dir: Path, ours: tuple[str, ...]) -> set[str]:
+    """Rename every file of ``work`` into ``final_dir``, then remove the files named ``ours`` there that were not
+    among them (files only: a folder of the user's under one of our names stays). -> the names moved."""
+    made = {item.name for item in work.iterdir()}
+    for name in made:
+        os.replace(work / name, final_dir / name)
+    for old in (final_dir / name for name in ours if name not in made):
+        if old.is_file() or old.is_symlink():
+            old.unlink()
+    return made
