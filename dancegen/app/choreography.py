@@ -218,8 +218,8 @@ class ChoreographyPanel:
             if keep is not None and planned.plan.music != shown.music:  # other music: nothing of it can stay
                 locked, keep = [], None
                 planned, paths = self._show(source, path, settings)
-            times = {(shown.phrases[i].start_s, shown.phrases[i].end_s) for i in locked}
-            kept = {i for i, p in enumerate(planned.plan.phrases) if (p.start_s, p.end_s) in times}
+            stay = {shown.phrases[i] for i in locked}
+            kept = {i for i, p in enumerate(planned.plan.phrases) if p in stay}  # ticked again in the new table
             plan = planned.plan
             message = T.PLAN_MADE.format(phrases=len(plan.phrases), style=plan.style, seed=plan.seed,
                                          kept=T.PLAN_KEPT.format(count=len(kept)) if kept else "")

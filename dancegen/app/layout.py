@@ -24,7 +24,7 @@ EXAMPLE_MUSIC = "sample_music.wav"
 CSS = """
 #banner { border-left: 4px solid var(--color-accent); padding: 0.4em 0.8em; background: var(--block-background-fill); }
 #generate-row button { min-height: 3em; }
-#plan-row button { min-height: 3em; }
+#plan-row button, #move-row button { min-height: 3em; }
 """
 
 
@@ -119,17 +119,17 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
                 with gr.Row(equal_height=True, elem_id="plan-row"):
                     style = gr.Dropdown(style_choices(), value=AUTO, label=T.STYLE_LABEL, info=T.STYLE_INFO,
                                         min_width=200, elem_id="style")
-                    plan_button = gr.Button(T.PLAN_BUTTON, variant="primary", min_width=160, elem_id="plan")
+                    plan_button = gr.Button(T.PLAN_BUTTON, variant="primary", scale=0, min_width=200, elem_id="plan")
                 table = gr.Dataframe(headers=list(T.PLAN_HEADERS), datatype=["number", "str", "str", "str", "bool"],
                                      type="array", interactive=True, static_columns=[0, 1, 2], wrap=True,
                                      column_widths=["6%", "18%", "16%", "48%", "12%"], label=T.PLAN_TABLE_LABEL,
                                      max_height=420, elem_id="phrases")
-                with gr.Row(equal_height=True):
+                with gr.Row(equal_height=True, elem_id="move-row"):
                     move = gr.Dropdown(move_choices(), value=move_choices()[0], label=T.MOVE_LABEL, min_width=200,
                                        elem_id="move")
                     phrase_number = gr.Number(1, label=T.PHRASE_LABEL, precision=0, minimum=1, min_width=120,
                                               elem_id="phrase-number")
-                    put_move = gr.Button(T.PUT_BUTTON, min_width=160, elem_id="put-move")
+                    put_move = gr.Button(T.PUT_BUTTON, scale=0, min_width=200, elem_id="put-move")
                 with gr.Row(equal_height=False):
                     plan_file = gr.File(label=T.PLAN_FILE_LABEL, interactive=False, min_width=240,
                                         elem_id="plan-file")
