@@ -300,6 +300,10 @@ class ChoreographyPanel:
                 return (gr.update(), gr.update(),
                         *self.app.skeleton_preview(photo, music, offset, length, fps, seed, width, height, framing),
                         gr.update(), gr.update(), gr.update())
+            except Exception as exc:  # our bug: logged, said in place of the preview; the plan stays
+                message = _capital(report_internal(logger, "skeleton preview", exc)) + "."
+                return (gr.update(), gr.update(), None, T.SKELETON_FAILED.format(message=message), gr.update(),
+                        gr.update(), gr.update())
         video, message = self.app.skeleton_preview(photo, music, offset, length, fps, seed, width, height, framing)
         if shown is None:
             return gr.update(), gr.update(), video, message, gr.update(), gr.update(), gr.update()
