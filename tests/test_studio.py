@@ -63,6 +63,12 @@ def test_report_has_what_a_reviewer_needs(result):
     assert set(report["timings_s"]) == {"face", "music", "choreography", "encoding", "denoising", "decoding",
                                         "muxing", "metrics"}
     assert_every_metric_for_both_videos(report["metrics"], frames=24)
+    from dancegen.choreo import STYLES, load_plan
+
+    plan = load_plan(result.out_dir / "choreography.json")  # the plan danced, and its count sheet, beside the videos
+    assert report["style"] == plan.style in STYLES and report["music"]["sha256"] == plan.music.sha256
+    assert (result.out_dir / "counts.md").read_text().startswith(f"Style: {plan.style}")
+    assert report["dance"]["beat_alignment"] is not None and report["dance"]["fraction_inside"] is not None
     stages = [p.stage for p in result.progress_steps]
     assert stages[0] == "preparing" and stages[-1] == "writing" and "encoding" in stages
     denoising = [p for p in result.progress_steps if p.stage == "denoising"]  # 24 frames: 4 windows, 2 steps
@@ -338,8 +344,9 @@ def test_a_new_run_into_the_same_folder_removes_only_our_old_files(studio, drum_
     (out / "old").mkdir()
     settings = GenerationSettings(seconds=2.0, steps=1, fps=4.0, size=(64, 64), mode="baseline")
     result = studio.generate(ASTRONAUT, drum_music, settings, out_dir=out)
-    assert {p.name for p in out.iterdir()} == {"baseline.mp4", "skeleton.mp4", "report.json", "notes.txt",
-                                               "baseline.mp4.bak", "old"}
+    assert {p.name for p in out.iterdir()} == {"baseline.mp4", "skeleton.mp4", "report.json", "choreography.json",
+                                               "counts.md", "notes.txt", "baseline.mp4.bak", "old"}
+    assert json.loads((out / "choreography.json").read_text())["version"] == 1  # this run's plan, not the old file
     assert probe(result.videos["baseline"]).n_frames == 8 and json.loads((out / "report.json").read_text())
     (out / "identity.mp4").mkdir()  # a folder of the user's under one of our names is not ours
     studio.generate(ASTRONAUT, drum_music, settings, out_dir=out)

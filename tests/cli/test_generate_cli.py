@@ -31,7 +31,7 @@ def test_cli_generate_writes_videos_and_report(tmp_path, drum_music):
                    "--framing", "photo", "--ground-truth", truth)
     assert proc.returncode == 0, proc.stderr
     assert {p.name for p in out.iterdir()} == {"baseline.mp4", "identity.mp4", "side_by_side.mp4", "skeleton.mp4",
-                                               "report.json"}
+                                               "report.json", "choreography.json", "counts.md"}
     report = json.loads((out / "report.json").read_text())
     assert (report["alpha"], report["id_tokens"], report["seed"], report["fps"], report["frames"]) == (0.5, 2, 11,
                                                                                                         4.0, 8)
