@@ -390,9 +390,9 @@ class DanceApp:
 
     def _generate(self, photo, music, controls: tuple, request: gr.Request | None, progress: gr.Progress,
                   plan=None, style=None):
-        """Run one generation for this session (dancing the plan shown, or planning one in ``style``): -> the six
-        result outputs. Raises what went wrong as it is
-        (UserError, ResourceLimit, GenerationCancelled, or one of our bugs); the callers decide how to show it."""
+        """Run one generation for this session (dancing ``plan`` when given, else planning one in ``style``): -> the
+        six result outputs. Raises what went wrong as it is (UserError, ResourceLimit, GenerationCancelled, or one
+        of our bugs); the callers decide how to show it."""
         key = session_key(request)
         flag = self.stops.begin(key)  # armed by the Generate click (or made now for an API call)
         start = time.perf_counter()
