@@ -29,7 +29,7 @@ ALLOWED = {
     "studio": {"io", "face", "music", "pose", "choreo", "models", "pipeline", "metrics", "timing", "dance"},
     # a study runs the studio per cell: a caller of the studio beside the app and the command line
     "study": {"studio", "metrics", "io", "models"},  # models: presets and trained folders, named without loading
-    "app": {"studio", "dance", "music", "metrics", "cli", "study"},
+    "app": {"studio", "dance", "choreo", "music", "metrics", "cli", "study"},  # choreo: the panel edits plans
     "cli": {"studio", "dance", "face", "music", "io", "study", "train"},
 }
 

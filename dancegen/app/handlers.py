@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import dataclasses
 import importlib
 import importlib.util
 import logging
@@ -340,7 +341,7 @@ class DanceApp:
 
     # ---- generation
 
-    def gpu_seconds(self, photo, music, settings: GenerationSettings, session: str = "local") -> int:
+    def gpu_seconds(self, photo, music, settings: GenerationSettings, session: str = "local", plan=None) -> int:
         """ZeroGPU time request for one run, from its frames x steps and size (a generous estimate)."""
         seconds = settings.seconds if settings.seconds is not None else self.max_music_s
         frames = max(1, round(min(seconds, self.max_music_s) * settings.fps))
@@ -351,9 +352,10 @@ class DanceApp:
         estimate = cfg.gpu_s_base + frames * steps * scale * cfg.gpu_s_per_frame_step + frames * cfg.gpu_s_per_frame
         return int(min(cfg.gpu_s_max, math.ceil(estimate)))
 
-    def run_generation(self, photo, music, settings: GenerationSettings,
-                       session: str = "local") -> Iterator[tuple]:
-        """Run studio.generate in a worker thread; yield ("progress", Progress) ..., then ("result", result).
+    def run_generation(self, photo, music, settings: GenerationSettings, session: str = "local",
+                       plan=None) -> Iterator[tuple]:
+        """Run studio.generate in a worker thread (dancing ``plan``, a DancePlan, when given); yield ("progress",
+        Progress) ..., then ("result", result).
 
         A generator with picklable arguments and items, so the same code runs in-process and inside ZeroGPU's
         forked GPU worker (where the session's stop flag is not visible and a run ends on its own).
@@ -368,7 +370,7 @@ class DanceApp:
         def work() -> None:
             try:
                 result = self.studio.generate(photo, music, settings, progress=lambda p: events.put(("progress", p)),
-                                              should_stop=should_stop)
+                                              should_stop=should_stop, plan=plan)
                 events.put(("result", result))
             except BaseException as exc:  # handed to the consumer, which raises it in the request's thread
                 events.put(("error", exc))
@@ -386,9 +388,11 @@ class DanceApp:
         finally:
             abandoned.set()
 
-    def _generate(self, photo, music, controls: tuple, request: gr.Request | None, progress: gr.Progress):
-        """Run one generation for this session: -> the six result outputs. Raises what went wrong as it is
-        (UserError, ResourceLimit, GenerationCancelled, or one of our bugs); the callers decide how to show it."""
+    def _generate(self, photo, music, controls: tuple, request: gr.Request | None, progress: gr.Progress,
+                  plan=None, style=None):
+        """Run one generation for this session (dancing ``plan`` when given, else planning one in ``style``): -> the
+        six result outputs. Raises what went wrong as it is (UserError, ResourceLimit, GenerationCancelled, or one
+        of our bugs); the callers decide how to show it."""
         key = session_key(request)
         flag = self.stops.begin(key)  # armed by the Generate click (or made now for an API call)
         start = time.perf_counter()
@@ -399,10 +403,12 @@ class DanceApp:
             if not isinstance(path, str):
                 raise MusicError(T.NO_MUSIC)
             settings = self._settings(*controls)
+            if plan is None and style not in (None, "", AUTO):
+                settings = dataclasses.replace(settings, style=str(style))
             if flag.is_set():
                 raise GenerationCancelled("stopped before it started")
             progress(0.0, desc=T.PROGRESS_PREPARING)
-            for item in self._run(source, path, settings, key):
+            for item in self._run(source, path, settings, key, plan):
                 if item[0] == "result":
                     return self._result_outputs(item[1], time.perf_counter() - start)
                 p = item[1]
@@ -427,16 +433,17 @@ class DanceApp:
             return (*_no_results(), T.STATUS_STOPPED)
 
     def generate_page(self, photo, music, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None,
-                      guidance=None, fps=8.0, width=None, height=None, framing=None,
+                      guidance=None, fps=8.0, width=None, height=None, framing=None, plan=None, style=None,
                       request: gr.Request | None = None, progress: gr.Progress = gr.Progress()):
         """The page's generation: the six results, then the Generate and Stop buttons, the status line and the face
         and music messages. Whatever happens (done, bad input, out of memory, Stop, our bug) every one of them is
         set, so the page is ready for the next try; the message stays in the status line, and beside the photo or
-        the music when it is about one of them, until the next action."""
+        the music when it is about one of them, until the next action. ``plan``: the choreography panel's plan
+        (a DancePlan) to dance; without one the dance is planned in ``style`` (None or "auto": from the music)."""
         controls = (offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height, framing)
         keep = gr.update()
         try:
-            results = self._generate(photo, music, controls, request, progress)
+            results = self._generate(photo, music, controls, request, progress, plan, style)
         except GenerationCancelled:
             return (*_no_results(), T.STATUS_STOPPED, *_ready_buttons(), T.STATUS_STOPPED, keep, keep)
         except PhotoError as exc:

@@ -11,6 +11,7 @@ from ..config import GenerationSettings, ServeConfig, spec
 from ..studio import DanceStudio
 from ..study.review import served_folders
 from . import text as T
+from .choreography import ChoreographyPanel, move_choices, style_choices
 from .handlers import AUTO, DanceApp
 from .plots import MUSIC_COLORS, SIMILARITY_COLORS
 from .review_handlers import ReviewApp
@@ -23,6 +24,7 @@ EXAMPLE_MUSIC = "sample_music.wav"
 CSS = """
 #banner { border-left: 4px solid var(--color-accent); padding: 0.4em 0.8em; background: var(--block-background-fill); }
 #generate-row button { min-height: 3em; }
+#plan-row button, #move-row button { min-height: 3em; }
 """
 
 
@@ -49,6 +51,7 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
     """The page, wired to a :class:`DanceApp` around ``studio``, with its queue configured. Launch it with
     ``demo.launch(**launch_kwargs(studio, config), ...)``."""
     app = DanceApp(studio, config)
+    panel = ChoreographyPanel(app)
     defaults = GenerationSettings()
     preset = studio.preset
     size_limit = config.max_file_size.upper().replace("MB", " MB").replace("KB", " KB").replace("GB", " GB")
@@ -110,6 +113,30 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
                     estimate_text = gr.Markdown("", label=T.ESTIMATE_LABEL, elem_id="estimate")
                     status = gr.Markdown(T.STATUS_READY, label=T.STATUS_LABEL, elem_id="status")
 
+            plan = gr.State(None)  # the plan shown (a DancePlan), per visitor
+            with gr.Accordion(T.CHOREO_LABEL, open=False, elem_id="choreography"):
+                gr.Markdown(T.CHOREO_INTRO)
+                with gr.Row(equal_height=True, elem_id="plan-row"):
+                    style = gr.Dropdown(style_choices(), value=AUTO, label=T.STYLE_LABEL, info=T.STYLE_INFO,
+                                        min_width=200, elem_id="style")
+                    plan_button = gr.Button(T.PLAN_BUTTON, variant="primary", scale=0, min_width=200, elem_id="plan")
+                table = gr.Dataframe(headers=list(T.PLAN_HEADERS), datatype=["number", "str", "str", "str", "bool"],
+                                     type="array", interactive=True, static_columns=[0, 1, 2], wrap=True,
+                                     column_widths=["6%", "18%", "16%", "48%", "12%"], label=T.PLAN_TABLE_LABEL,
+                                     max_height=420, elem_id="phrases")
+                with gr.Row(equal_height=True, elem_id="move-row"):
+                    move = gr.Dropdown(move_choices(), value=move_choices()[0], label=T.MOVE_LABEL, min_width=200,
+                                       elem_id="move")
+                    phrase_number = gr.Number(1, label=T.PHRASE_LABEL, precision=0, minimum=1, min_width=120,
+                                              elem_id="phrase-number")
+                    put_move = gr.Button(T.PUT_BUTTON, scale=0, min_width=200, elem_id="put-move")
+                with gr.Row(equal_height=False):
+                    plan_file = gr.File(label=T.PLAN_FILE_LABEL, interactive=False, min_width=240,
+                                        elem_id="plan-file")
+                    plan_upload = gr.File(label=T.PLAN_UPLOAD_LABEL, file_types=[".json"], min_width=240,
+                                          elem_id="plan-upload")
+                    plan_text = gr.Markdown(T.PLAN_HINT, label=T.PLAN_TEXT_LABEL, min_height=60, elem_id="plan-text")
+
             examples = _examples_dir(config)
             if (examples / EXAMPLE_PHOTO).is_file() and (examples / EXAMPLE_MUSIC).is_file():
                 gr.Examples([[str(examples / EXAMPLE_PHOTO), str(examples / EXAMPLE_MUSIC)]], inputs=[photo, music],
@@ -138,6 +165,8 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
             # so a script gets an exception. Previews are quick and share a small limit; generation has its own slots.
             skeleton_inputs = [photo, music, offset, length, fps, seed, width, height, framing]
             skeleton_outputs = [skeleton, skeleton_text]
+            panel_outputs = [plan, table, skeleton, skeleton_text, plan_text, plan_file, seed]  # PANEL_OUTPUTS
+            follow = dict(fn=panel.follow, inputs=[*skeleton_inputs, plan], outputs=panel_outputs)  # the plan shown
             music_inputs, music_outputs = [music, offset, length], [music_text, music_plot]
             generate_inputs = [photo, music, offset, length, alpha, id_tokens, seed, steps, guidance, fps, width,
                                height, framing]
@@ -164,21 +193,20 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
             music_event = music.change(app.music_summary_page, music_inputs, music_outputs, trigger_mode="always_last",
                                        **preview, **private)
             music_event.then(app.idle_status, None, status, queue=False, **private)
-            music_event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
+            music_event.then(**follow, **preview, **private)
             then_estimate(music_event)
             photo_event = photo.change(app.face_preview_page, face_inputs, face_outputs, trigger_mode="always_last",
                                        **preview, **private)
             photo_event.then(app.idle_status, None, status, queue=False, **private)
-            photo_event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
+            photo_event.then(**follow, **preview, **private)
             then_estimate(photo_event)
             for trigger in (offset.submit, offset.blur, length.release):
                 event = trigger(app.music_summary_page, music_inputs, music_outputs, trigger_mode="always_last",
                                 **preview, **private)
-                event.then(app.skeleton_preview, skeleton_inputs, skeleton_outputs, **preview, **private)
+                event.then(**follow, **preview, **private)
                 then_estimate(event)
             for trigger in (seed.submit, seed.blur, fps.release, width.input, height.input, framing.input):
-                event = trigger(app.skeleton_preview, skeleton_inputs, skeleton_outputs, trigger_mode="always_last",
-                                **preview, **private)
+                event = trigger(**follow, trigger_mode="always_last", **preview, **private)
                 then_estimate(event)
             for trigger in (width.input, height.input):  # the preview's frame follows the size
                 trigger(app.face_preview_page, face_inputs, face_outputs, trigger_mode="always_last", **preview,
@@ -186,8 +214,17 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
             then_estimate(steps.release(app.idle_status, None, status, queue=False, **private))
             demo.load(app.estimate, estimate_inputs, estimate_text, queue=False, **private)
 
+            plan_button.click(panel.plan, [*skeleton_inputs, style, table, plan], panel_outputs, **preview, **private)
+            table.input(panel.edit, [*skeleton_inputs, table, plan], panel_outputs, trigger_mode="always_last",
+                        **preview, **private)
+            put_move.click(panel.put_move, [*skeleton_inputs, move, phrase_number, table, plan], panel_outputs,
+                           **preview, **private)
+            plan_upload.upload(panel.upload, [*skeleton_inputs, plan_upload, table, plan], panel_outputs,
+                               **preview, **private)
+
             generate.click(app.arm, None, [generate, stop, status], queue=False, **private).then(
-                app.generate_page, generate_inputs, [*results, generate, stop, status, face_text, music_text],
+                app.generate_page, [*generate_inputs, plan, style],  # the plan shown, else a new one in the style
+                [*results, generate, stop, status, face_text, music_text],
                 concurrency_limit=config.concurrency, concurrency_id="generate", **private).then(
                 app.estimate, estimate_inputs, estimate_text, queue=False, **private)  # the run refined the rates
             stop.click(app.stop, None, status, queue=False, **private).then(

@@ -77,6 +77,51 @@ SKELETON_READY = "The dance as a skeleton: the poses the video will follow, on t
 
 NOTICE = "Note: {text}"
 
+# ------------------------------------------------------------------------------------------ choreography
+
+CHOREO_LABEL = "Choreography: plan the dance, change its moves, lock phrases"
+CHOREO_INTRO = (
+    "**Plan the dance** shows the plan in the skeleton preview above and in the table: one row per phrase (8 counts, "
+    "or 6 in 3/4 time). Edit a phrase's moves in the table (`move x counts`, comma-separated; `(m)` mirrors a "
+    "move; the counts add up to the phrase's) or put a move from the menu into a phrase. Tick **locked** to keep a "
+    "phrase when you plan again. **Generate** dances the plan shown."
+)
+STYLE_LABEL = "Style"
+STYLE_AUTO = "auto (from the music)"
+STYLE_INFO = "Pop: sharp hits; hip-hop: bounce and the backbeat; Korean: flowing, traditional-inspired."
+PLAN_BUTTON = "Plan the dance"
+PLAN_TABLE_LABEL = "Phrases"
+PLAN_HEADERS = ("#", "time", "section", "moves", "locked")
+PLAN_PICK_UP = "{section} (pick-up)"
+PLAN_ENDING = "{section} (ending)"
+MOVE_LABEL = "Move"
+PHRASE_LABEL = "Phrase #"
+PUT_BUTTON = "Put the move in the phrase"
+PLAN_FILE_LABEL = "choreography.json (the plan shown)"
+PLAN_UPLOAD_LABEL = "Load a choreography.json"
+PLAN_TEXT_LABEL = "Choreography message"
+PLAN_HINT = "Upload the photo and the music, then press Plan the dance."
+PLAN_NEEDS_INPUTS = "Upload the photo and the music first: the plan follows the music's beats."
+PLAN_MADE = ("Planned {phrases} phrases in the **{style}** style (seed {seed}){kept}. The skeleton preview dances "
+             "it; Generate uses it.")
+PLAN_KEPT = ", keeping {count} locked phrase(s)"
+PLAN_EDITED = "Phrase {number} now dances {moves}; the skeleton preview shows the change."
+PLAN_LOADED = "Loaded the plan ({phrases} phrases, {style} style, seed {seed}); Generate uses it."
+PLAN_FORGOTTEN = "The music changed, so the plan was for other music: press Plan the dance again."
+PLAN_NOT_MADE = "**Not planned:** {message}"
+PLAN_NOT_CHANGED = "**Not changed:** {message}"
+PLAN_NOT_LOADED = "**Not loaded:** {message}"
+PLAN_NONE = "There is no plan yet: press Plan the dance first."
+PLAN_FIXED = "phrase {number} is the {kind}: its moves cannot be changed"
+PLAN_KINDS = {"intro": "pick-up (the groove before the first downbeat)", "ending": "ending (the final pose)"}
+PLAN_BAD_ENTRY = ("phrase {number}: write each move as `name x counts` (e.g. `step_touch x4`, `(m)` to mirror), "
+                  "got {text!r}")
+PLAN_UNKNOWN_MOVE = "phrase {number}: there is no move {name!r} (the move menu lists them all)"
+PLAN_NOT_IN_THREE = "phrase {number}: {name} is not danced in 3/4 time"
+PLAN_COUNTS = "phrase {number}: its moves must last {counts} counts in all, got {got}"
+PLAN_NO_PHRASE = "there is no phrase {number} (the plan has {count})"
+SKELETON_PLANNED = "The plan below as a skeleton: the poses the video will follow, on the beats of the music."
+
 # ----------------------------------------------------------------------------------------------- results
 
 BASELINE_LABEL = "Baseline (alpha 0)"

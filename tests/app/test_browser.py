@@ -237,3 +237,42 @@ def test_bad_uploads_get_a_message_in_the_page(page_url, tmp_path):
         sync_api.expect(page.locator("#face-text")).to_contain_text("No face found in the reference photo",
                                                                     timeout=30_000)
         assert page.locator("#face img").count() == 0
+
+
+CELL = "#phrases [data-testid='cell-{row}-{col}']"
+
+
+@pytest.mark.timeout(150)
+def test_plan_lock_plan_again_and_download_the_choreography(page_url, tmp_path, screenshots):
+    """The choreography panel: plan, lock a dance phrase, plan again (the next seed): the locked row is unchanged;
+    the plan shown downloads as choreography.json."""
+    url, _ = page_url
+    samples, _, _ = synth_track(120, 3.0, sr=SR)  # a downbeat at the start: one 4-count dance phrase, the ending
+    music = tmp_path / "clicks.wav"
+    write_wav(music, samples, SR)
+    with chromium_page(url) as (sync_api, page):
+        page.locator("#photo input[type=file]").set_input_files(str(REPO / "assets" / "astronaut.png"))
+        page.locator("#music input[type=file]").set_input_files(str(music))
+        page.wait_for_selector("#skeleton video", timeout=60_000)
+        sync_api.expect(page.locator("#face-text")).to_contain_text("1 face found", timeout=30_000)
+        page.get_by_text(T.CHOREO_LABEL, exact=True).click()
+        page.click("#plan")
+        sync_api.expect(page.locator("#plan-text")).to_contain_text("Planned", timeout=60_000)
+        sync_api.expect(page.locator("#skeleton-text")).to_contain_text(T.SKELETON_PLANNED)
+        sections = page.locator("#phrases [data-testid$='-2']").all_inner_texts()
+        row = next(i for i, s in enumerate(sections) if "(" not in s)  # the first dance phrase (not pick-up/ending)
+        moves = page.inner_text(CELL.format(row=row, col=3))
+        page.locator(CELL.format(row=row, col=4) + " input[type=checkbox]").check()
+        page.wait_for_timeout(500)  # the tick reaches the server's copy of the table
+        page.click("#plan")
+        sync_api.expect(page.locator("#plan-text")).to_contain_text("keeping 1 locked", timeout=60_000)
+        assert page.inner_text(CELL.format(row=row, col=3)) == moves
+        assert page.locator(CELL.format(row=row, col=4) + " input[type=checkbox]").is_checked()
+        link = page.locator("#plan-file a").first
+        link.wait_for(timeout=10_000)
+        plan = page.request.get(link.get_attribute("href")).json()
+        danced = [p for p in plan["phrases"] if p["kind"] == "dance"][0]
+        assert ", ".join(f"{m['move']} x{m['counts']}" + (" (m)" if m["mirrored"] else "")
+                         for m in danced["moves"]) == moves
+        page.locator("#choreography").scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshots / "app-choreography.png"), full_page=True)

@@ -1,0 +1,310 @@
+"""The choreography panel's handlers (:class:`ChoreographyPanel`): plan the dance, show it as a phrase table, edit
+a phrase's moves, lock phrases, plan again, download and upload ``choreography.json``.
+
+The plan shown lives in the visitor's ``gr.State`` (a :class:`~dancegen.choreo.DancePlan`, or None); nothing is
+kept here between requests. Every handler returns the panel's outputs in one order (:data:`PANEL_OUTPUTS`) and
+leaves the page ready whatever happens: a problem is a one-line message in the panel, and the plan shown (state,
+table, skeleton preview, download) stays as it was. The skeleton preview dances the plan shown; when the music or
+its segment changes the plan no longer fits, so it is dropped and the preview shows a fresh dance.
+
+Table rows (one per phrase, in time order): ``[number (1-based), "m:ss.s-m:ss.s", section, moves, locked]``;
+moves are written ``name x counts`` joined by ", ", with ``(m)`` after a mirrored move (:func:`moves_text`,
+read back by :func:`parse_moves`). The pick-up groove and the final pose are shown but cannot be edited.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from typing import Any
+
+import gradio as gr
+
+from ..choreo import MOVES, STYLES, ChoreographyPlanError, DancePlan, MoveEntry, Phrase, load_plan
+from ..choreo.document import clock
+from ..errors import UserError, report_internal
+from . import text as T
+from .handlers import AUTO, DanceApp, _capital, _integer, _sentence, upload_source
+
+logger = logging.getLogger(__name__)
+
+# what every panel handler returns, in this order (the layout wires these components)
+PANEL_OUTPUTS = ("plan", "table", "skeleton", "skeleton_text", "plan_text", "plan_file", "seed")
+_ENTRY = re.compile(r"^(?P<name>[A-Za-z_]+)\s*(?:x\s*(?P<counts>\d+))?\s*(?P<m>\(m\))?$")
+_TRUE = (True, 1, "true", "True", "1", "yes")
+
+
+class PlanEditError(UserError):
+    """An edit of the phrase table that cannot be danced (one line, naming the phrase)."""
+
+
+def style_choices() -> list[tuple[str, str]]:
+    """The style menu: "auto (from the music)" then every style of the choreographer."""
+    return [(T.STYLE_AUTO, AUTO)] + [(name, name) for name in STYLES]
+
+
+def move_choices() -> list[str]:
+    """The move menu: every move of the vocabulary, in its table order."""
+    return list(MOVES)
+
+
+def moves_text(phrase: Phrase) -> str:
+    """A phrase's moves as the table shows them: "step_touch x4, grapevine x4 (m)"."""
+    return ", ".join(f"{m.move} x{m.counts}" + (" (m)" if m.mirrored else "") for m in phrase.moves)
+
+
+def plan_rows(plan: DancePlan | None, locked: set[int] = frozenset()) -> list[list]:
+    """The phrase table of ``plan``: one row per phrase, ``locked`` (indices) ticked."""
+    if plan is None:
+        return []
+    rows = []
+    for i, p in enumerate(plan.phrases):
+        section = {"intro": T.PLAN_PICK_UP, "ending": T.PLAN_ENDING}.get(p.kind, "{section}").format(section=p.section)
+        rows.append([i + 1, f"{clock(p.start_s)}-{clock(p.end_s)}", section, moves_text(p),
+                     i in locked and p.kind == "dance"])
+    return rows
+
+
+def table_rows(value: Any) -> list[list]:
+    """The rows of a Dataframe value: Gradio's raw payload ({"headers", "data"}), a pandas frame or a list."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        value = value.get("data") or []
+    elif hasattr(value, "values") and hasattr(value, "columns"):
+        value = value.values.tolist()
+    return [list(row) for row in value if row is not None and len(row) >= 5]
+
+
+def locked_indices(plan: DancePlan | None, rows: list[list]) -> list[int]:
+    """Indices of the phrases whose row is ticked "locked" (dance phrases only)."""
+    if plan is None:
+        return []
+    return [i for i, row in enumerate(rows[:len(plan.phrases)])
+            if row[4] in _TRUE and plan.phrases[i].kind == "dance"]
+
+
+def parse_moves(text: Any, phrase: Phrase, number: int, meter: int) -> tuple[MoveEntry, ...]:
+    """The moves a table cell names for ``phrase`` (numbered ``number``): each ``name x counts`` with ``(m)`` when
+    mirrored; the last may leave out its counts (it lasts the rest). A move keeps the size and cycle of the entry it
+    replaces when it is the same move, else it takes the phrase's size. PlanEditError for a cell that cannot be
+    danced: a name not in the move table, a move not danced in 3/4 time, counts that do not add up."""
+    parts = [p.strip() for p in str(text or "").split(",") if p.strip()]
+    if not parts:
+        raise PlanEditError(T.PLAN_BAD_ENTRY.format(number=number, text=str(text or "")))
+    size = phrase.moves[0].size
+    entries, used = [], 0
+    for k, part in enumerate(parts):
+        found = _ENTRY.match(part)
+        if found is None:
+            raise PlanEditError(T.PLAN_BAD_ENTRY.format(number=number, text=part))
+        name = found["name"].lower()
+        if name not in MOVES:
+            raise PlanEditError(T.PLAN_UNKNOWN_MOVE.format(number=number, name=name))
+        if meter == 3 and MOVES[name].triple is None:
+            raise PlanEditError(T.PLAN_NOT_IN_THREE.format(number=number, name=name))
+        if found["counts"] is None and k < len(parts) - 1:
+            raise PlanEditError(T.PLAN_BAD_ENTRY.format(number=number, text=part))
+        counts = phrase.counts - used if found["counts"] is None else int(found["counts"])
+        if counts < 1:
+            raise PlanEditError(T.PLAN_COUNTS.format(number=number, counts=phrase.counts, got=used + counts))
+        old = phrase.moves[k] if k < len(phrase.moves) else None
+        same = old is not None and old.move == name
+        entries.append(MoveEntry(name, counts, found["m"] is not None, old.size if same else size,
+                                 old.variant if same else 0))
+        used += counts
+    if used != phrase.counts:
+        raise PlanEditError(T.PLAN_COUNTS.format(number=number, counts=phrase.counts, got=used))
+    return tuple(entries)
+
+
+def edited_plan(plan: DancePlan, rows: list[list]) -> tuple[DancePlan, list[int]]:
+    """``plan`` with the moves the table's rows name -> (the plan, indices of the phrases that changed). A row whose
+    moves text is the plan's own is left exactly as it is. PlanEditError for an edit that cannot be danced."""
+    phrases, changed = list(plan.phrases), []
+    for i, (phrase, row) in enumerate(zip(plan.phrases, rows)):
+        if str(row[3]).strip() == moves_text(phrase):
+            continue
+        if phrase.kind != "dance":
+            raise PlanEditError(T.PLAN_FIXED.format(number=i + 1, kind=T.PLAN_KINDS[phrase.kind]))
+        moves = parse_moves(row[3], phrase, i + 1, plan.meter)
+        if moves != phrase.moves:
+            phrases[i] = dataclasses.replace(phrase, moves=moves)
+            changed.append(i)
+    return dataclasses.replace(plan, phrases=tuple(phrases)), changed
+
+
+def with_move(plan: DancePlan, number: Any, move: Any) -> DancePlan:
+    """``plan`` with phrase ``number`` (1-based) danced as ``move`` for all its counts. PlanEditError when there is
+    no such dance phrase or move."""
+    n = _integer(number, T.PHRASE_LABEL)
+    if n is None or not 1 <= n <= len(plan.phrases):
+        raise PlanEditError(T.PLAN_NO_PHRASE.format(number=number, count=len(plan.phrases)))
+    phrase = plan.phrases[n - 1]
+    if phrase.kind != "dance":
+        raise PlanEditError(T.PLAN_FIXED.format(number=n, kind=T.PLAN_KINDS[phrase.kind]))
+    moves = parse_moves(f"{move} x{phrase.counts}", phrase, n, plan.meter)
+    phrases = list(plan.phrases)
+    phrases[n - 1] = dataclasses.replace(phrase, moves=moves)
+    return dataclasses.replace(plan, phrases=tuple(phrases))
+
+
+def _keep() -> tuple:
+    """Every panel output left as it is."""
+    return tuple(gr.update() for _ in PANEL_OUTPUTS)
+
+
+class ChoreographyPanel:
+    """The panel's handlers around a :class:`DanceApp` (its studio and its reading of the controls). The first nine
+    arguments of each are the skeleton preview's inputs: photo, music, offset, length, fps, seed, width, height,
+    framing."""
+
+    def __init__(self, app: DanceApp):
+        self.app = app
+        self.studio = app.studio
+
+    # ---- helpers
+
+    def _inputs(self, photo, music, offset, length, fps, seed, width, height, framing, style=None):
+        """(photo source, music path, GenerationSettings); PlanEditError when the photo or the music is missing."""
+        source, path = upload_source(photo), upload_source(music)
+        if source is None or not isinstance(path, str):
+            raise PlanEditError(T.PLAN_NEEDS_INPUTS)
+        settings = self.app._settings(offset, length, 1.0, None, seed, None, None, fps, width, height, framing)
+        if style not in (None, "", AUTO):
+            settings = dataclasses.replace(settings, style=str(style))
+        return source, path, settings
+
+    def _show(self, source, path, settings, plan: DancePlan | None = None, keep=None):
+        """Plan (or replay ``plan``) and write the dance -> (PlannedDance, {name: path} of its files)."""
+        planned = self.studio.plan_dance(source, path, settings, keep=keep, plan=plan)
+        return planned, self.studio.write_dance(planned, self.studio.outputs.create())
+
+    def _outputs(self, planned, paths, message: str, locked: set[int] = frozenset(), seed=None) -> tuple:
+        plan = planned.plan
+        return (plan, plan_rows(plan, locked), str(paths["skeleton"]), T.SKELETON_PLANNED, message,
+                str(paths["choreography"]), gr.update() if seed is None else seed)
+
+    @staticmethod
+    def _failed(template: str, exc: Exception, shown: DancePlan | None, rows: list[list]) -> tuple:
+        """The outputs after a failure: the message in the panel, the table back to the plan shown (its locks
+        kept), everything else as it was."""
+        if isinstance(exc, UserError):
+            message = _sentence(exc)
+        else:
+            message = _capital(report_internal(logger, "choreography", exc)) + "."
+        return (gr.update(), plan_rows(shown, set(locked_indices(shown, rows))), gr.update(), gr.update(),
+                template.format(message=message), gr.update(), gr.update())
+
+    # ---- handlers
+
+    def plan(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
+             framing=None, style=None, table=None, shown: DancePlan | None = None):
+        """"Plan the dance": a new plan in the chosen style, keeping the phrases ticked "locked" in the table of the
+        plan shown. Pressed again with the seed of the plan shown, it plans with the next seed (shown in the Seed
+        box): another dance, reproducible from that seed."""
+        rows = table_rows(table)
+        try:
+            source, path, settings = self._inputs(photo, music, offset, length, fps, seed, width, height, framing,
+                                                  style)
+            new_seed = None
+            if shown is not None and settings.seed == shown.seed:
+                new_seed = settings.seed + 1
+                settings = dataclasses.replace(settings, seed=new_seed)
+            locked = locked_indices(shown, rows)
+            keep = (shown, locked) if locked else None
+            planned, paths = self._show(source, path, settings, keep=keep)
+            if keep is not None and planned.plan.music != shown.music:  # other music: nothing of it can stay
+                locked, keep = [], None
+                planned, paths = self._show(source, path, settings)
+            stay = {shown.phrases[i] for i in locked}
+            kept = {i for i, p in enumerate(planned.plan.phrases) if p in stay}  # ticked again in the new table
+            plan = planned.plan
+            message = T.PLAN_MADE.format(phrases=len(plan.phrases), style=plan.style, seed=plan.seed,
+                                         kept=T.PLAN_KEPT.format(count=len(kept)) if kept else "")
+            return self._outputs(planned, paths, message, kept, new_seed)
+        except Exception as exc:
+            return self._failed(T.PLAN_NOT_MADE, exc, shown, rows)
+
+    def edit(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
+             framing=None, table=None, shown: DancePlan | None = None):
+        """The table was edited: phrases whose moves text changed are danced as written and the skeleton preview
+        is made again; a tick in "locked" alone changes nothing until the next plan."""
+        rows = table_rows(table)
+        if shown is None:
+            return _keep()
+        try:
+            plan, changed = edited_plan(shown, rows)
+            if not changed:
+                return _keep()
+            source, path, settings = self._inputs(photo, music, offset, length, fps, seed, width, height, framing)
+            planned, paths = self._show(source, path, settings, plan=plan)
+            first = planned.plan.phrases[changed[0]]
+            message = T.PLAN_EDITED.format(number=", ".join(str(i + 1) for i in changed), moves=moves_text(first))
+            return self._outputs(planned, paths, message, set(locked_indices(shown, rows)))
+        except Exception as exc:
+            return self._failed(T.PLAN_NOT_CHANGED, exc, shown, rows)
+
+    def put_move(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
+                 framing=None, move=None, number=None, table=None, shown: DancePlan | None = None):
+        """The move menu: phrase ``number`` dances ``move`` for all its counts; the skeleton preview follows."""
+        rows = table_rows(table)
+        try:
+            if shown is None:
+                raise PlanEditError(T.PLAN_NONE)
+            plan = with_move(shown, number, move)
+            source, path, settings = self._inputs(photo, music, offset, length, fps, seed, width, height, framing)
+            planned, paths = self._show(source, path, settings, plan=plan)
+            n = _integer(number, T.PHRASE_LABEL)
+            message = T.PLAN_EDITED.format(number=n, moves=moves_text(planned.plan.phrases[n - 1]))
+            return self._outputs(planned, paths, message, set(locked_indices(shown, rows)))
+        except Exception as exc:
+            return self._failed(T.PLAN_NOT_CHANGED, exc, shown, rows)
+
+    def upload(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
+               framing=None, file=None, table=None, shown: DancePlan | None = None):
+        """An uploaded choreography.json: checked, then checked against this music (its sha256 and segment) and
+        shown; a file that cannot be used leaves the plan shown as it was, with its one-line reason."""
+        rows = table_rows(table)
+        source = upload_source(file)
+        if source is None:
+            return _keep()
+        try:
+            if not isinstance(source, str):
+                raise ChoreographyPlanError("the choreography must be a choreography.json file")
+            plan = load_plan(source)
+            inputs = self._inputs(photo, music, offset, length, fps, seed, width, height, framing)
+            planned, paths = self._show(*inputs, plan=plan)
+            plan = planned.plan
+            message = T.PLAN_LOADED.format(phrases=len(plan.phrases), style=plan.style, seed=plan.seed)
+            return self._outputs(planned, paths, message)
+        except Exception as exc:
+            return self._failed(T.PLAN_NOT_LOADED, exc, shown, rows)
+
+    def follow(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
+               framing=None, shown: DancePlan | None = None):
+        """The page's skeleton preview after an input changed: the plan shown, danced on the new inputs; when it
+        no longer fits the music (other music, another segment) it is dropped and the preview is a fresh dance.
+        Returns the panel's outputs."""
+        if shown is not None:
+            try:
+                source, path, settings = self._inputs(photo, music, offset, length, fps, seed, width, height,
+                                                      framing)
+                planned, paths = self._show(source, path, settings, plan=shown)
+                return (gr.update(), gr.update(), str(paths["skeleton"]), T.SKELETON_PLANNED, gr.update(),
+                        gr.update(), gr.update())
+            except ChoreographyPlanError:
+                pass
+            except UserError:  # a missing or unusable input: the preview says why, the plan stays
+                return (gr.update(), gr.update(),
+                        *self.app.skeleton_preview(photo, music, offset, length, fps, seed, width, height, framing),
+                        gr.update(), gr.update(), gr.update())
+            except Exception as exc:  # our bug: logged, said in place of the preview; the plan stays
+                message = _capital(report_internal(logger, "skeleton preview", exc)) + "."
+                return (gr.update(), gr.update(), None, T.SKELETON_FAILED.format(message=message), gr.update(),
+                        gr.update(), gr.update())
+        video, message = self.app.skeleton_preview(photo, music, offset, length, fps, seed, width, height, framing)
+        if shown is None:
+            return gr.update(), gr.update(), video, message, gr.update(), gr.update(), gr.update()
+        return None, [], video, message, T.PLAN_FORGOTTEN, None, gr.update()
