@@ -308,7 +308,7 @@ class ProceduralChoreographer:
 
     def _end_floor(self, ph: Phrase, grid: CountGrid, triple: bool, rest, rig, limits) -> tuple[float, float]:
         count_t = self._count_times(ph, grid, 0, None)
-        keys = phrase_keys(ph, count_t, triple, rest, self.config.motion)
+        keys = phrase_keys(ph, count_t, triple, rest, self.config.motion, grid.beats)
         return plan_steps(keys.feet, ph.floor, limits, rig)[1]
 
     # -- evaluation
@@ -359,18 +359,15 @@ class ProceduralChoreographer:
         for i in range(len(P) - 1, -1, -1):
             ph = P[i]
             count_t = self._count_times(ph, grid, i, None)
-            keys = phrase_keys(ph, count_t, triple, rest, self.config.motion)
+            keys = phrase_keys(ph, count_t, triple, rest, self.config.motion, grid.beats)
             n_tail = 0
             if tail is not None:
-                keys.kt = np.append(keys.kt, tail[0])
-                keys.kv = np.vstack([keys.kv, tail[1]])
-                keys.hit = np.append(keys.hit, True)
+                keys.add(tail[0], tail[1])
                 n_tail = 1
             if i == 0 and keys.kt[0] > 1e-9:
                 r = rest.copy()
                 r[np.isnan(keys.kv[0])] = np.nan
-                keys.kt, keys.kv, keys.hit = (np.insert(keys.kt, 0, 0.0), np.vstack([r, keys.kv]),
-                                              np.insert(keys.hit, 0, True))
+                keys.add(0.0, r, first=True)
             last = i == len(P) - 1
             settle = None if last else P[i + 1].floor
             steps, _ = plan_steps(keys.feet, ph.floor, limits, rig, settle,
