@@ -12,9 +12,9 @@
 * Turns (:class:`~dancegen.choreo.moves.TurnOp`) make the body yaw of the rig; steps
   (:class:`~dancegen.choreo.moves.FootOp`) become foot paths inside the travel limits of the canvas.
 * Staying inside the frame: while some frame of a phrase has a joint outside the canvas (minus the margin), the
-  phrase's keys around that frame shrink by 15 % towards the reference pose, an arm's first turned (its upper
-  arm towards down / across the body or up, whichever is nearer, up to ``_ARM_TURN``) so its loops stay as
-  large; feet are never moved.
+  phrase's keys around that frame shrink by 15 % towards the reference pose; an arm first swings its loops across
+  the body instead of out (a low arm), then turns its upper arm towards down or up, whichever is nearer (up to
+  ``_ARM_TURN``), so that its loops stay as large; feet are never moved.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class MotionConfig:
     intro_s: float = 1.2  # keys earlier than this are shrunk towards the reference pose (no jump at the start)
     step_margin_heads: float = 0.8  # room (head heights) kept at the sides when travelling
     blend_arm_rad: float = 1.6  # arms differing more than this between two moves blend through a neutral stance
-    arm_flow_rad: tuple[float, float] = (0.7, -1.3)  # (upper-arm lift, forearm fold) at the top of an arm loop,
+    arm_flow_rad: tuple[float, float] = (0.85, -1.4)  # (upper-arm lift, forearm fold) at the top of an arm loop,
     # times the move's size: between the beats the wrists circle off the arm's path (waves, pumps)
     arm_loop_s: float = 0.45  # about this long (s) an arm loop lasts: a beat, split in two when it is slow
     arm_flow_s: float = 0.12  # about this many seconds between the arm keys of a loop (an even number of them)
@@ -50,12 +50,14 @@ class PhraseKeys:
     hit: np.ndarray  # [K] bool: a sharp stop
     feet: list[FootOp]  # foot operations, times in seconds
     turns: list[TurnOp]  # turns, times in seconds
+    lift: np.ndarray  # [K, 2] upper-arm lift (rad) of the arm loops (right, left arm), added to kv's angles
 
     def add(self, t: float, values: np.ndarray, first: bool = False) -> None:
-        """Add a hit key at the end or, with ``first``, at the start."""
+        """Add a hit key (no loop) at the end or, with ``first``, at the start."""
         at = 0 if first else self.kt.size
         self.kt, self.kv = np.insert(self.kt, at, t), np.insert(self.kv, at, values, axis=0)
         self.hit = np.insert(self.hit, at, True)
+        self.lift = np.insert(self.lift, at, 0.0, axis=0)
 
 
 def phrase_keys(phrase, count_t: np.ndarray, triple: bool, rest: np.ndarray, cfg: MotionConfig,
@@ -88,11 +90,12 @@ def phrase_keys(phrase, count_t: np.ndarray, triple: bool, rest: np.ndarray, cfg
     sizes = np.concatenate([np.full(m.counts, m.size) for m in phrase.moves])  # [n]
     flow = phrase.kind == "dance"
     hits = set(phrase.hits) | {0}
-    kt, kv, hit = [], [], []
+    kt, kv, hit, lift = [], [], [], []
     for c in range(n):
         kt.append(count_t[c])
         kv.append(rows[2 * c])
         hit.append(c in hits)
+        lift.append(np.zeros(2))
         dt = count_t[c + 1] - count_t[c]
         if 60.0 / max(dt, 1e-6) > cfg.and_keys_below_bpm:
             continue
@@ -105,22 +108,25 @@ def phrase_keys(phrase, count_t: np.ndarray, triple: bool, rest: np.ndarray, cfg
         nxt = rows[2 * min(c + 1, n - 1)]
         for k in range(1, n_sub):
             row = rows[2 * c + 1].copy() if 2 * k == n_sub else np.full(N_PARAMS, np.nan)
+            up = np.zeros(2)
             if flow:
-                _arm_sub_key(row, rows[2 * c], rows[2 * c + 1], nxt, k / n_sub, (k % per_loop) / per_loop,
-                             np.asarray(cfg.arm_flow_rad) * sizes[c])
+                up = _arm_sub_key(row, rows[2 * c], rows[2 * c + 1], nxt, k / n_sub, (k % per_loop) / per_loop,
+                                  np.asarray(cfg.arm_flow_rad) * sizes[c])
             if np.isfinite(row).any():
                 kt.append(count_t[c] + dt * k / n_sub)
                 kv.append(row)
                 hit.append(False)
+                lift.append(up)
     if phrase.kind == "ending":  # the finishing pose, held to the end
         kt.append(count_t[-1])
         kv.append(rows[2 * (n - 1)])
         hit.append(True)
+        lift.append(np.zeros(2))
     kt_a, kv_a = np.array(kt), np.array(kv)
     kv_a[:, P_DY] += cfg.soft_knees_heads
     ramp = np.clip(kt_a / cfg.intro_s, 0.0, 1.0)[:, None]
     kv_a = rest + ramp * (kv_a - rest)  # NaN stays NaN
-    return PhraseKeys(kt_a, kv_a, np.array(hit), feet, turns)
+    return PhraseKeys(kt_a, kv_a, np.array(hit), feet, turns, ramp * np.array(lift).reshape(-1, 2))
 
 
 _ARM_COLS = ((P_AR, P_BR), (P_AL, P_BL))
@@ -130,13 +136,14 @@ _LOOP = 1.0243  # max of sin(pi u)^2 (1.5 - u) over 0..1: the loop's offsets rea
 
 
 def _arm_sub_key(row: np.ndarray, key: np.ndarray, and_: np.ndarray, nxt: np.ndarray, u: float, phase: float,
-                 flow: np.ndarray) -> None:
+                 flow: np.ndarray) -> np.ndarray:
     """Key each arm the moves leave free at fraction ``u`` of a count (row [N_PARAMS], in place): the arm's path
     from the count's key through its "and" key (if any) to the next count's, plus a loop off it at ``phase`` (0..1)
     of a loop that leaves and rejoins the path on a beat: the upper arm lifts by up to ``flow[0]`` early in the
-    loop, the forearm folds by up to ``flow[1]`` late in it, so the wrist circles between the beats and stops on
-    them only; within the arm's range."""
-    for a, b in _ARM_COLS:
+    loop, the forearm folds by up to ``flow[1]`` late in it, so the wrist circles between the beats and slows on
+    them only. Returns the upper-arm lifts [2] (rad; right, left arm), which the row leaves out."""
+    lifts = np.zeros(2)
+    for arm_i, (a, b) in enumerate(_ARM_COLS):
         if np.isfinite(row[[a, b]]).any():
             continue
         if np.isfinite(and_[[a, b]]).all():
@@ -145,9 +152,10 @@ def _arm_sub_key(row: np.ndarray, key: np.ndarray, and_: np.ndarray, nxt: np.nda
             lo, hi, f = key, nxt, u
         up, fold = lo[[a, b]] + f * (hi[[a, b]] - lo[[a, b]])
         bump = np.sin(np.pi * phase) ** 2 / _LOOP
-        up += flow[0] * bump * (1.5 - phase)
+        lifts[arm_i] = flow[0] * bump * (1.5 - phase)
         fold += flow[1] * bump * (0.5 + phase)
-        row[a], row[b] = min(up, 2.9), max(fold, -2.3)
+        row[a], row[b] = up, max(fold, -2.3)
+    return lifts
 
 
 def hermite(t: np.ndarray, kt: np.ndarray, kv: np.ndarray, hit: np.ndarray) -> np.ndarray:
@@ -293,7 +301,14 @@ def evaluate_phrase(keys: PhraseKeys, t: np.ndarray, rig: Rig, rest: np.ndarray,
 
     a = np.ones((K, 3))  # per key: right arm, left arm, the rest of the body
     rot = np.zeros((K, 2))  # per key: how far (rad) each upper arm is turned up (+) or down / across (-) to fit
-    kv = keys.kv
+    flip = np.ones((K, 2))  # per key: the loops' lift of each arm, times this (-1: the loop swings across)
+
+    def values() -> np.ndarray:
+        kv = rest + a[:, _PARAM_GROUP] * (keys.kv - rest)
+        kv[:, _ARM_UP] = np.clip(kv[:, _ARM_UP] + rot + flip * a[:, :2] * keys.lift, -0.6, 2.9)
+        return kv
+
+    kv = values()
     for _ in range(40):
         out, shown = run(kv)
         bad = _outside(out, shown, lo, hi, relevant)  # [T, 3]
@@ -308,9 +323,13 @@ def evaluate_phrase(keys: PhraseKeys, t: np.ndarray, rig: Rig, rest: np.ndarray,
                 hitk[np.clip(seg[bad[:, g]] + d, 0, K - 1)] = True
             hitk &= own
             changed |= bool(hitk.any())
-            if g < 2:  # an arm: first turned away from the side (its loops stay as large), then shrunk
-                up = kv[hitk, _ARM_UP[g]]
+            if g < 2:  # an arm: its loops swing across, it turns away from the side, and only then it shrinks
+                up = keys.kv[hitk, _ARM_UP[g]]
                 way = 1.0 if np.isfinite(up).any() and np.nanmean(up) > 0.5 * np.pi else -1.0
+                if way < 0:
+                    swing = hitk & (flip[:, g] > -1.0 + 1e-9)
+                    flip[:, g] = np.where(swing, flip[:, g] - 0.5, flip[:, g])
+                    hitk &= ~swing
                 turn = hitk & (np.abs(rot[:, g] + way * cfg_turn_step) <= cfg_turn_max + 1e-9)
                 rot[:, g] = np.where(turn, rot[:, g] + way * cfg_turn_step, rot[:, g])
                 hitk &= ~turn
@@ -318,8 +337,7 @@ def evaluate_phrase(keys: PhraseKeys, t: np.ndarray, rig: Rig, rest: np.ndarray,
         if not changed:
             break
         a = np.where(a < 0.03, 0.0, a)
-        kv = rest + a[:, _PARAM_GROUP] * (keys.kv - rest)
-        kv[:, _ARM_UP] = np.clip(kv[:, _ARM_UP] + rot, -0.6, 2.9)
+        kv = values()
     out, shown = run(kv)
     bad = _outside(out, shown, lo, hi, relevant).any(axis=1)
     if bad.any():  # last resort (the reference pose itself does not fit): move the whole body in
