@@ -313,7 +313,7 @@ def evaluate_phrase(keys: PhraseKeys, t: np.ndarray, rig: Rig, rest: np.ndarray,
         out, shown = run(kv)
         bad = _outside(out, shown, lo, hi, relevant)  # [T, 3]
         if not bad.any():
-            return out, shown, kv
+            return _knees_inside(out, lo, hi, relevant), shown, kv
         changed = False
         for g in range(3):
             if not bad[:, g].any():
@@ -339,6 +339,7 @@ def evaluate_phrase(keys: PhraseKeys, t: np.ndarray, rig: Rig, rest: np.ndarray,
         a = np.where(a < 0.03, 0.0, a)
         kv = values()
     out, shown = run(kv)
+    out = _knees_inside(out, lo, hi, relevant)
     bad = _outside(out, shown, lo, hi, relevant).any(axis=1)
     if bad.any():  # last resort (the reference pose itself does not fit): move the whole body in
         out[bad] = _shift_inside(out[bad], shown[bad], lo, hi, relevant)
@@ -352,6 +353,8 @@ _PARAM_GROUP[[P_AL, P_BL]] = 1
 _JOINT_GROUP = np.full(18, 2)
 _JOINT_GROUP[[J["RElbow"], J["RWrist"]]] = 0
 _JOINT_GROUP[[J["LElbow"], J["LWrist"]]] = 1
+_KNEES = [J["RKnee"], J["LKnee"]]
+_JOINT_GROUP[_KNEES] = 3  # never shrinks anything: a knee past a side points more forwards (_knees_inside)
 
 
 def _outside(out: np.ndarray, shown: np.ndarray, lo: np.ndarray, hi: np.ndarray, relevant: np.ndarray
@@ -360,6 +363,15 @@ def _outside(out: np.ndarray, shown: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     q = np.where(shown[..., None], out, 0.5 * (lo + hi))
     off = ~((q >= lo - 1e-3) & (q <= hi + 1e-3)).all(axis=2) & relevant[None]  # [T, 18]
     return np.stack([off[:, _JOINT_GROUP == g].any(axis=1) for g in range(3)], axis=1)
+
+
+def _knees_inside(out: np.ndarray, lo: np.ndarray, hi: np.ndarray, relevant: np.ndarray) -> np.ndarray:
+    """Poses [T, 18, 2] with each relevant knee moved sideways into the box (in place): a bent knee seen pointing
+    more towards the camera (shorter thigh and shin on screen), so a deep squat near a side keeps its depth."""
+    for k in _KNEES:
+        if relevant[k]:
+            out[:, k, 0] = np.clip(out[:, k, 0], lo[0], hi[0])
+    return out
 
 
 def _shift_inside(poses: np.ndarray, shown: np.ndarray, lo: np.ndarray, hi: np.ndarray, relevant: np.ndarray

@@ -3,7 +3,7 @@
 * Form: the song's sections (``music.sections``; none found = one section "A") start on the nearest downbeat
   and are cut into phrases of 8 counts (6 in triple meter: 3 + 3). A section whose label came before is danced
   with the phrases of its first occurrence (same moves, sizes, hits and floor position; mirrored as a whole with
-  ``repeat_mirror_p``), as a chorus is. Pick-up beats before the first downbeat get a groove; the dance ends on a
+  ``repeat_mirror_p``; a phrase twice as long as the first time's short last one dances it twice), as a chorus is. Pick-up beats before the first downbeat get a groove; the dance ends on a
   finishing pose held from the last downbeat.
 * Moves come from the style's pool for the phrase's loudness (calm / medium / loud, :mod:`.styles`); their size
   follows the phrase's RMS relative to the song's loud level; never the same move twice in a row; travelling
@@ -81,7 +81,7 @@ def _layouts(n: int, triple: bool) -> list[tuple[int, ...]]:
     return [tuple(parts)]
 
 
-DEEP_HEADS = 1.0  # a required level move sinks the hips by at least this (head heights at size 1)
+DEEP_HEADS = 1.2  # a required level move sinks the hips by at least this (head heights at size 1): 0.2 bh
 
 
 def _delivers(name: str, part: int, triple: bool, tag: str) -> bool:
@@ -101,6 +101,19 @@ def _delivers(name: str, part: int, triple: bool, tag: str) -> bool:
 def _net_travel(name: str, triple: bool) -> float:
     cyc = cycle_of(ALL_MOVES[name], triple) or ()
     return sum(f.size for c in cyc for f in (c.foot, c.foot2) if f is not None and f.op == "side")
+
+
+def _repeated(moves: tuple[MoveEntry, ...], hits: tuple[int, ...], counts: int, times: int
+              ) -> tuple[tuple[MoveEntry, ...], tuple[int, ...]]:
+    """The moves and hits of a phrase of ``counts`` counts danced ``times`` times over (a repeated section whose
+    phrase is longer than the first time's: its last, short phrase), a move running on into itself merged."""
+    out: list[MoveEntry] = []
+    for m in moves * times:
+        if out and replace(out[-1], counts=m.counts) == m:
+            out[-1] = replace(m, counts=out[-1].counts + m.counts)
+        else:
+            out.append(m)
+    return tuple(out), tuple(sorted({h + r * counts for r in range(times) for h in hits}))
 
 
 class ProceduralChoreographer:
@@ -173,11 +186,12 @@ class ProceduralChoreographer:
                 t0, t1 = float(grid.times[i0]), float(grid.times[i1])
                 if (t0, t1) in locked:
                     ph = locked[(t0, t1)]
-                elif repeat is not None and j < len(repeat) and repeat[j].counts == i1 - i0 and \
+                elif repeat is not None and j < len(repeat) and (i1 - i0) % repeat[j].counts == 0 and \
                         repeat[j].moves[0].move != prev:
                     src = repeat[j]
                     mv = tuple(replace(m, mirrored=m.mirrored != mirror_of[label]) for m in src.moves)
-                    ph = Phrase(t0, t1, label, mv, src.floor, src.hits, "dance")
+                    mv, hits = _repeated(mv, src.hits, src.counts, (i1 - i0) // src.counts)
+                    ph = Phrase(t0, t1, label, mv, src.floor, hits, "dance")
                 else:
                     nxt = self._locked_after(locked, t1)
                     must = cfg.required[n_new % len(cfg.required)] if cfg.required else None

@@ -115,12 +115,12 @@ MOVES: dict[str, Move] = {
     ], "turn", "travel", "arms_up"),
     "lunge_reach": M([
         C(dy=0.9, lean=0.1, armr="v_up", arml="out", foot=F("out", R, 1.0)),
-        C(dy=1.0, lean=0.12, head=0.1, armr="up", arml="low_out"),
+        C(dy=1.45, lean=0.12, head=0.1, armr="up", arml="low_out"),
         C(dy=0.3, armr="bent", arml="bent", foot=F("in", R)),
         C(dy=0.2, armr="hip", arml="hip"),
     ], "level", "arms_up", "feet", triple=[
         C(dy=0.9, lean=0.1, armr="v_up", arml="out", foot=F("out", R, 1.0)),
-        C(dy=1.0, lean=0.12, armr="up", arml="low_out"),
+        C(dy=1.45, lean=0.12, armr="up", arml="low_out"),
         C(dy=0.3, armr="bent", arml="bent", foot=F("in", R)),
     ]),
     "rise_jack": M([
@@ -185,11 +185,11 @@ MOVES: dict[str, Move] = {
     ], "travel", "feet", "arms_up"),
     "squat": M([
         C(dy=0.6, armr="out", arml="out", foot=F("out", R, 0.5)),
-        C(dy=1.25, head=0.05, armr="flex", arml="flex"),
+        C(dy=1.5, head=0.05, armr="flex", arml="flex"),
         C(dy=0.5, head=-0.05, armr="v_up", arml="v_up", foot=F("in", R)),
         C(dy=0.15, armr="relax", arml="relax"),
     ], "level", "arms_up", triple=[
-        C(dy=1.2, armr="out", arml="out"),
+        C(dy=1.5, armr="out", arml="out"),
         C(dy=0.6, armr="flex", arml="flex"),
         C(dy=0.15, armr="v_up", arml="v_up"),
     ]),
@@ -328,11 +328,11 @@ MOVES: dict[str, Move] = {
     ]),
     "plie": M([
         C(dy=0.5, armr="wing_low", arml="wing_low", foot=F("out", R, 0.6)),
-        C(dy=1.3, armr="wing", arml="wing"),
+        C(dy=1.45, armr="wing", arml="wing"),
         C(dy=0.6, armr="wing_high", arml="wing_high"),
         C(dy=0.2, armr="wing_low", arml="wing_low", foot=F("in", R)),
     ], "level", "arms_up", flow=True, triple=[
-        C(dy=1.3, armr="wing", arml="wing", foot=F("out", R, 0.5)),
+        C(dy=1.45, armr="wing", arml="wing", foot=F("out", R, 0.5)),
         C(dy=0.6, armr="wing_high", arml="wing_high"),
         C(dy=0.2, armr="wing_low", arml="wing_low", foot=F("in", R)),
     ]),
