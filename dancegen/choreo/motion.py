@@ -4,8 +4,9 @@
   the arms the move leaves free get loop keys (about every ``MotionConfig.arm_flow_s``): each loop leaves the
   arm's path on a beat, lifts the upper arm early and folds the forearm late (``arm_flow_rad``) and rejoins the
   path on the next beat (slow beats get two loops, ``arm_loop_s``), so the wrists keep circling through every
-  count and slow down on the beats. A count listed in the phrase's ``hits`` is a sharp stop (zero speed: a cubic ease in and out); every other key is passed through
-  with a monotone cubic (Fritsch-Carlson) slope, so the motion flows over weak counts and never overshoots a key.
+  count and slow down on the beats. A count listed in the phrase's ``hits`` is a sharp stop (zero speed: a cubic
+  ease in and out); every other key is passed through with a monotone cubic (Fritsch-Carlson) slope, so the
+  motion flows over weak counts and never overshoots a key.
 * A phrase is evaluated from its own keys only, plus the first key of the next phrase as its last (fixed) key,
   starting from the floor position written in it: an edit changes that phrase and, at most, the last count
   before it. Frames from the last phrase's end on hold its last key.

@@ -31,7 +31,7 @@ from .document import ChoreographyPlanError, DancePlan, MoveEntry, MusicRef, Phr
 from .grid import CountGrid, count_grid, mean_rms, onsets_at, song_rms_reference
 from .interface import ChoreographyError
 from .motion import MotionConfig, evaluate_phrase, frame_box, phrase_keys, plan_steps, travel_limits
-from .moves import cycle_of, render
+from .moves import cycle_of, render, step_scale
 from .rig import P_DY, make_rig, neutral
 from .styles import STYLES, default_style
 from .vocabulary import ALL_MOVES, MOVES
@@ -73,7 +73,8 @@ def _layouts(n: int, triple: bool) -> list[tuple[int, ...]]:
     """Ways to cut a phrase of n counts into moves (threes in triple meter)."""
     if triple:
         if n % 3 == 0:
-            return [(3,) * (n // 3), (6,) * (n // 6) + ((3,) if n % 6 else ())] if n >= 6 else [(3,)]
+            # threes twice as often as sixes: a 6-count phrase of one move leaves few moves in a song
+            return [(3,) * (n // 3)] * 2 + [(6,) * (n // 6) + ((3,) if n % 6 else ())] if n >= 6 else [(3,)]
         return [(3,) * (n // 3) + (n % 3,)] if n > 3 else [(n,)]
     if n == 8:
         return [(4, 4), (4, 4), (2, 2, 4), (4, 2, 2), (2, 4, 2), (8,)]
@@ -275,7 +276,8 @@ class ProceduralChoreographer:
             name = str(rng.choice(names, p=w / w.sum()))
             travel = _net_travel(name, triple)
             if abs(travel) > 1e-9:
-                amount = abs(travel) * part / len(cycle_of(ALL_MOVES[name], triple)) / 2 * size  # feet centre
+                cycle = len(cycle_of(ALL_MOVES[name], triple))
+                amount = abs(travel) * part / cycle / 2 * step_scale("side", size)  # of the feet centre
                 if not limits[0] - cfg.side_slack < centre + heading * amount < limits[1] + cfg.side_slack:
                     heading = -heading
                 mirrored = bool((travel > 0) != (heading > 0))

@@ -286,8 +286,8 @@ MOVES: dict[str, Move] = {
         C(dy=0.45, lean=-0.04, armr="wing", arml="wing_low", foot=F("side", L, 0.7, 0.0, 0.4, 1.0)),
         C(dy=0.3, armr="wing_low", arml="wing", foot=F("side", R, 0.7, 0.0, 0.4, 1.0)),
     ], "travel", "feet", flow=True, triple=[
-        C(dy=0.5, armr="wing", arml="wing_low", foot=F("side", L, 0.7, 0.0, 0.4, 1.0)),
-        C(dy=0.3, armr="wing_low", arml="wing", foot=F("side", R, 0.7, 0.0, 0.4, 1.0)),
+        C(dy=0.5, armr="wing", arml="wing_low", foot=F("side", L, 0.9, 0.0, 0.4, 1.0)),
+        C(dy=0.3, armr="wing_low", arml="wing", foot=F("side", R, 0.9, 0.0, 0.4, 1.0)),
         C(dy=0.2, armr="wing_high", arml="wing_low"),
     ]),
     "palsawi": M([  # arms lifted from the back, wrists leading: flung out, wound in
@@ -349,7 +349,7 @@ MOVES: dict[str, Move] = {
         C(dy=0.35, lean=0.06, armr="out", arml="low_out", foot=F("side", L, 0.6)),
         C(dy=0.1, armr="low_out", arml="out", foot=F("side", R, 0.6)),
     ], "feet", "travel", triple=[
-        C(dy=0.4, lean=0.06, armr="out", arml="low_out", foot=F("side", L, 0.7)),
+        C(dy=0.4, lean=0.06, armr="out", arml="low_out", foot=F("side", L, 1.0)),
         C(dy=0.1, armr="v_up", arml="out", foot=F("in", R)),
         C(dy=0.1, armr="out", arml="v_up"),
     ]),
