@@ -283,8 +283,8 @@ MOVES: dict[str, Move] = {
         C(dy=0.2, armr="wing_low", arml="wing"),
     ]),
     "didimsae": M([  # heel-first gliding steps
-        C(dy=0.45, lean=-0.04, armr="wing", arml="wing_low", foot=F("side", L, 0.7, 0.0, 0.4, 1.0)),
-        C(dy=0.3, armr="wing_low", arml="wing", foot=F("side", R, 0.7, 0.0, 0.4, 1.0)),
+        C(dy=0.45, lean=-0.04, armr="wing", arml="wing_low", foot=F("side", L, 0.9, 0.0, 0.4, 1.0)),
+        C(dy=0.3, armr="wing_low", arml="wing", foot=F("side", R, 0.9, 0.0, 0.4, 1.0)),
     ], "travel", "feet", flow=True, triple=[
         C(dy=0.5, armr="wing", arml="wing_low", foot=F("side", L, 0.9, 0.0, 0.4, 1.0)),
         C(dy=0.3, armr="wing_low", arml="wing", foot=F("side", R, 0.9, 0.0, 0.4, 1.0)),
@@ -346,8 +346,8 @@ MOVES: dict[str, Move] = {
         C(dy=0.0, armr="v_up", arml="out"),
     ]),
     "balance": M([
-        C(dy=0.35, lean=0.06, armr="out", arml="low_out", foot=F("side", L, 0.6)),
-        C(dy=0.1, armr="low_out", arml="out", foot=F("side", R, 0.6)),
+        C(dy=0.35, lean=0.06, armr="out", arml="low_out", foot=F("side", L, 0.8)),
+        C(dy=0.1, armr="low_out", arml="out", foot=F("side", R, 0.8)),
     ], "feet", "travel", triple=[
         C(dy=0.4, lean=0.06, armr="out", arml="low_out", foot=F("side", L, 1.0)),
         C(dy=0.1, armr="v_up", arml="out", foot=F("in", R)),
