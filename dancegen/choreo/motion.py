@@ -1,17 +1,21 @@
 """A plan's phrases -> poses: keys on the counts, splines between them, steps, turns, and room on the canvas.
 
 * Keys: every count of a move keys every parameter; some counts also key a few on their "and". Between counts
-  the arms the move leaves free get swing keys (``MotionConfig.arm_flow_rad``, about every ``arm_flow_s``): they
-  alternate between the arm's path and a lift-and-fold off it, so the arms keep moving through every count. A count listed in
-  the phrase's ``hits`` is a sharp stop (zero speed: a cubic ease in and out); every other key is passed through
-  with a monotone cubic (Fritsch-Carlson) slope, so the motion flows over weak counts and never overshoots a key.
+  the arms the move leaves free get loop keys (about every ``MotionConfig.arm_flow_s``): each loop leaves the
+  arm's path on a beat, lifts the upper arm early and folds the forearm late (``arm_flow_rad``) and rejoins the
+  path on the next beat (slow beats get two loops, ``arm_loop_s``), so the wrists keep circling through every
+  count and slow down on the beats. A count listed in the phrase's ``hits`` is a sharp stop (zero speed: a cubic
+  ease in and out); every other key is passed through with a monotone cubic (Fritsch-Carlson) slope, so the
+  motion flows over weak counts and never overshoots a key.
 * A phrase is evaluated from its own keys only, plus the first key of the next phrase as its last (fixed) key,
   starting from the floor position written in it: an edit changes that phrase and, at most, the last count
   before it. Frames from the last phrase's end on hold its last key.
 * Turns (:class:`~dancegen.choreo.moves.TurnOp`) make the body yaw of the rig; steps
   (:class:`~dancegen.choreo.moves.FootOp`) become foot paths inside the travel limits of the canvas.
 * Staying inside the frame: while some frame of a phrase has a joint outside the canvas (minus the margin), the
-  phrase's keys around that frame shrink by 15 % towards the reference pose; feet are never moved.
+  phrase's keys around that frame shrink by 15 % towards the reference pose; an arm first swings its loops across
+  the body instead of out (a low arm), then turns its upper arm towards down or up, whichever is nearer (up to
+  ``_ARM_TURN``), so that its loops stay as large; feet are never moved.
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ class MotionConfig:
     intro_s: float = 1.2  # keys earlier than this are shrunk towards the reference pose (no jump at the start)
     step_margin_heads: float = 0.8  # room (head heights) kept at the sides when travelling
     blend_arm_rad: float = 1.6  # arms differing more than this between two moves blend through a neutral stance
-    arm_flow_rad: tuple[float, float] = (0.7, -1.3)  # (upper-arm lift, forearm fold) of a swing key, times the
-    # move's size: between counts the arms alternate between their path and a swing off it (waves, pumps)
-    arm_flow_s: float = 0.18  # about this many seconds between the arm keys of a count (an even number of them)
+    arm_flow_rad: tuple[float, float] = (0.85, -1.4)  # (upper-arm lift, forearm fold) at the top of an arm loop,
+    # times the move's size: between the beats the wrists circle off the arm's path (waves, pumps)
+    arm_loop_s: float = 0.45  # about this long (s) an arm loop lasts: a beat, split in two when it is slow
+    arm_flow_s: float = 0.12  # about this many seconds between the arm keys of a loop (an even number of them)
 
 
 @dataclass
@@ -46,10 +51,20 @@ class PhraseKeys:
     hit: np.ndarray  # [K] bool: a sharp stop
     feet: list[FootOp]  # foot operations, times in seconds
     turns: list[TurnOp]  # turns, times in seconds
+    lift: np.ndarray  # [K, 2] upper-arm lift (rad) of the arm loops (right, left arm), added to kv's angles
+
+    def add(self, t: float, values: np.ndarray, first: bool = False) -> None:
+        """Add a hit key (no loop) at the end or, with ``first``, at the start."""
+        at = 0 if first else self.kt.size
+        self.kt, self.kv = np.insert(self.kt, at, t), np.insert(self.kv, at, values, axis=0)
+        self.hit = np.insert(self.hit, at, True)
+        self.lift = np.insert(self.lift, at, 0.0, axis=0)
 
 
-def phrase_keys(phrase, count_t: np.ndarray, triple: bool, rest: np.ndarray, cfg: MotionConfig) -> PhraseKeys:
-    """Keys of one phrase whose counts are at ``count_t`` [n + 1] (the last: the phrase's end)."""
+def phrase_keys(phrase, count_t: np.ndarray, triple: bool, rest: np.ndarray, cfg: MotionConfig,
+                beats: np.ndarray | None = None) -> PhraseKeys:
+    """Keys of one phrase whose counts are at ``count_t`` [n + 1] (the last: the phrase's end); ``beats`` [B] (s):
+    the music's beats, so that a count of two beats (half time) gets an arm loop per beat."""
     n = count_t.size - 1
     rows = np.full((2 * n, N_PARAMS), np.nan)
     feet, turns = [], []
@@ -76,45 +91,60 @@ def phrase_keys(phrase, count_t: np.ndarray, triple: bool, rest: np.ndarray, cfg
     sizes = np.concatenate([np.full(m.counts, m.size) for m in phrase.moves])  # [n]
     flow = phrase.kind == "dance"
     hits = set(phrase.hits) | {0}
-    kt, kv, hit = [], [], []
+    kt, kv, hit, lift = [], [], [], []
     for c in range(n):
         kt.append(count_t[c])
         kv.append(rows[2 * c])
         hit.append(c in hits)
+        lift.append(np.zeros(2))
         dt = count_t[c + 1] - count_t[c]
         if 60.0 / max(dt, 1e-6) > cfg.and_keys_below_bpm:
             continue
-        n_sub = 2 * max(1, int(round(dt / (2 * cfg.arm_flow_s)))) if flow else 2
+        loops = 1
+        if beats is not None:
+            loops = max(1, int(((beats >= count_t[c] - 0.02) & (beats < count_t[c + 1] - 0.02)).sum()))
+        loops *= max(1, int(round(dt / loops / cfg.arm_loop_s)))  # a slow beat gets two loops (or more)
+        per_loop = 2 * max(1, int(round(dt / loops / (2 * cfg.arm_flow_s)))) if flow else 2
+        n_sub = loops * per_loop if flow else 2
         nxt = rows[2 * min(c + 1, n - 1)]
         for k in range(1, n_sub):
             row = rows[2 * c + 1].copy() if 2 * k == n_sub else np.full(N_PARAMS, np.nan)
+            up = np.zeros(2)
             if flow:
-                _arm_sub_key(row, rows[2 * c], rows[2 * c + 1], nxt, k / n_sub, k % 2 == 1,
-                             np.asarray(cfg.arm_flow_rad) * sizes[c])
+                up = _arm_sub_key(row, rows[2 * c], rows[2 * c + 1], nxt, k / n_sub, (k % per_loop) / per_loop,
+                                  np.asarray(cfg.arm_flow_rad) * sizes[c])
             if np.isfinite(row).any():
                 kt.append(count_t[c] + dt * k / n_sub)
                 kv.append(row)
                 hit.append(False)
+                lift.append(up)
     if phrase.kind == "ending":  # the finishing pose, held to the end
         kt.append(count_t[-1])
         kv.append(rows[2 * (n - 1)])
         hit.append(True)
+        lift.append(np.zeros(2))
     kt_a, kv_a = np.array(kt), np.array(kv)
     kv_a[:, P_DY] += cfg.soft_knees_heads
     ramp = np.clip(kt_a / cfg.intro_s, 0.0, 1.0)[:, None]
     kv_a = rest + ramp * (kv_a - rest)  # NaN stays NaN
-    return PhraseKeys(kt_a, kv_a, np.array(hit), feet, turns)
+    return PhraseKeys(kt_a, kv_a, np.array(hit), feet, turns, ramp * np.array(lift).reshape(-1, 2))
 
 
 _ARM_COLS = ((P_AR, P_BR), (P_AL, P_BL))
+_ARM_UP = [P_AR, P_AL]  # the upper-arm angle of each arm
+_ARM_TURN = (1.2, 0.2)  # (most, step) rad an upper arm leaving the frame is turned towards down or up
+_LOOP = 1.0243  # max of sin(pi u)^2 (1.5 - u) over 0..1: the loop's offsets reach flow[0] and flow[1]
 
 
-def _arm_sub_key(row: np.ndarray, key: np.ndarray, and_: np.ndarray, nxt: np.ndarray, u: float, swing: bool,
-                 flow: np.ndarray) -> None:
+def _arm_sub_key(row: np.ndarray, key: np.ndarray, and_: np.ndarray, nxt: np.ndarray, u: float, phase: float,
+                 flow: np.ndarray) -> np.ndarray:
     """Key each arm the moves leave free at fraction ``u`` of a count (row [N_PARAMS], in place): the arm's path
-    from the count's key through its "and" key (if any) to the next count's, plus on a ``swing`` key the lift and
-    fold ``flow`` [2] (rad), within the arm's range."""
-    for a, b in _ARM_COLS:
+    from the count's key through its "and" key (if any) to the next count's, plus a loop off it at ``phase`` (0..1)
+    of a loop that leaves and rejoins the path on a beat: the upper arm lifts by up to ``flow[0]`` early in the
+    loop, the forearm folds by up to ``flow[1]`` late in it, so the wrist circles between the beats and slows on
+    them only. Returns the upper-arm lifts [2] (rad; right, left arm), which the row leaves out."""
+    lifts = np.zeros(2)
+    for arm_i, (a, b) in enumerate(_ARM_COLS):
         if np.isfinite(row[[a, b]]).any():
             continue
         if np.isfinite(and_[[a, b]]).all():
@@ -122,9 +152,11 @@ def _arm_sub_key(row: np.ndarray, key: np.ndarray, and_: np.ndarray, nxt: np.nda
         else:
             lo, hi, f = key, nxt, u
         up, fold = lo[[a, b]] + f * (hi[[a, b]] - lo[[a, b]])
-        if swing:
-            up, fold = up + flow[0], fold + flow[1]
-        row[a], row[b] = min(up, 2.9), max(fold, -2.3)
+        bump = np.sin(np.pi * phase) ** 2 / _LOOP
+        lifts[arm_i] = flow[0] * bump * (1.5 - phase)
+        fold += flow[1] * bump * (0.5 + phase)
+        row[a], row[b] = up, max(fold, -2.3)
+    return lifts
 
 
 def hermite(t: np.ndarray, kt: np.ndarray, kv: np.ndarray, hit: np.ndarray) -> np.ndarray:
@@ -258,6 +290,7 @@ def evaluate_phrase(keys: PhraseKeys, t: np.ndarray, rig: Rig, rest: np.ndarray,
     K = keys.kt.size
     seg = np.clip(np.searchsorted(keys.kt, t, side="right") - 1, 0, K - 1)  # [T]
     own = np.arange(K) < K - n_fixed_tail
+    cfg_turn_max, cfg_turn_step = _ARM_TURN
 
     def run(kv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         prm = np.empty((t.size, N_PARAMS))
@@ -268,12 +301,20 @@ def evaluate_phrase(keys: PhraseKeys, t: np.ndarray, rig: Rig, rest: np.ndarray,
         return forward(rig, prm, feet_x, lift)
 
     a = np.ones((K, 3))  # per key: right arm, left arm, the rest of the body
-    kv = keys.kv
-    for _ in range(25):
+    rot = np.zeros((K, 2))  # per key: how far (rad) each upper arm is turned up (+) or down / across (-) to fit
+    flip = np.ones((K, 2))  # per key: the loops' lift of each arm, times this (-1: the loop swings across)
+
+    def values() -> np.ndarray:
+        kv = rest + a[:, _PARAM_GROUP] * (keys.kv - rest)
+        kv[:, _ARM_UP] = np.clip(kv[:, _ARM_UP] + rot + flip * a[:, :2] * keys.lift, -0.6, 2.9)
+        return kv
+
+    kv = values()
+    for _ in range(40):
         out, shown = run(kv)
         bad = _outside(out, shown, lo, hi, relevant)  # [T, 3]
         if not bad.any():
-            return out, shown, kv
+            return _knees_inside(out, lo, hi, relevant), shown, kv
         changed = False
         for g in range(3):
             if not bad[:, g].any():
@@ -283,12 +324,23 @@ def evaluate_phrase(keys: PhraseKeys, t: np.ndarray, rig: Rig, rest: np.ndarray,
                 hitk[np.clip(seg[bad[:, g]] + d, 0, K - 1)] = True
             hitk &= own
             changed |= bool(hitk.any())
+            if g < 2:  # an arm: its loops swing across, it turns away from the side, and only then it shrinks
+                up = keys.kv[hitk, _ARM_UP[g]]
+                way = 1.0 if np.isfinite(up).any() and np.nanmean(up) > 0.5 * np.pi else -1.0
+                if way < 0:
+                    swing = hitk & (flip[:, g] > -1.0 + 1e-9)
+                    flip[:, g] = np.where(swing, flip[:, g] - 0.5, flip[:, g])
+                    hitk &= ~swing
+                turn = hitk & (np.abs(rot[:, g] + way * cfg_turn_step) <= cfg_turn_max + 1e-9)
+                rot[:, g] = np.where(turn, rot[:, g] + way * cfg_turn_step, rot[:, g])
+                hitk &= ~turn
             a[:, g] = np.where(hitk, a[:, g] * 0.85, a[:, g])
         if not changed:
             break
         a = np.where(a < 0.03, 0.0, a)
-        kv = rest + a[:, _PARAM_GROUP] * (keys.kv - rest)
+        kv = values()
     out, shown = run(kv)
+    out = _knees_inside(out, lo, hi, relevant)
     bad = _outside(out, shown, lo, hi, relevant).any(axis=1)
     if bad.any():  # last resort (the reference pose itself does not fit): move the whole body in
         out[bad] = _shift_inside(out[bad], shown[bad], lo, hi, relevant)
@@ -302,6 +354,8 @@ _PARAM_GROUP[[P_AL, P_BL]] = 1
 _JOINT_GROUP = np.full(18, 2)
 _JOINT_GROUP[[J["RElbow"], J["RWrist"]]] = 0
 _JOINT_GROUP[[J["LElbow"], J["LWrist"]]] = 1
+_KNEES = [J["RKnee"], J["LKnee"]]
+_JOINT_GROUP[_KNEES] = 3  # never shrinks anything: a knee past a side points more forwards (_knees_inside)
 
 
 def _outside(out: np.ndarray, shown: np.ndarray, lo: np.ndarray, hi: np.ndarray, relevant: np.ndarray
@@ -310,6 +364,15 @@ def _outside(out: np.ndarray, shown: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     q = np.where(shown[..., None], out, 0.5 * (lo + hi))
     off = ~((q >= lo - 1e-3) & (q <= hi + 1e-3)).all(axis=2) & relevant[None]  # [T, 18]
     return np.stack([off[:, _JOINT_GROUP == g].any(axis=1) for g in range(3)], axis=1)
+
+
+def _knees_inside(out: np.ndarray, lo: np.ndarray, hi: np.ndarray, relevant: np.ndarray) -> np.ndarray:
+    """Poses [T, 18, 2] with each relevant knee moved sideways into the box (in place): a bent knee seen pointing
+    more towards the camera (shorter thigh and shin on screen), so a deep squat near a side keeps its depth."""
+    for k in _KNEES:
+        if relevant[k]:
+            out[:, k, 0] = np.clip(out[:, k, 0], lo[0], hi[0])
+    return out
 
 
 def _shift_inside(poses: np.ndarray, shown: np.ndarray, lo: np.ndarray, hi: np.ndarray, relevant: np.ndarray

@@ -153,6 +153,15 @@ def _and_row(values: dict, amp: float) -> np.ndarray:
     return row
 
 
+def step_scale(op: str, size: float) -> float:
+    """How much a foot operation of a use at ``size`` is scaled: "in" not at all (it closes to the frame-0
+    width), "side" (travel) half as much as the size falls (a calm phrase still crosses the room), others by the
+    size."""
+    if op == "in":
+        return 1.0
+    return 0.5 + 0.5 * size if op == "side" else size
+
+
 def render(move: Move, n: int, size: float, triple: bool = False, variant: int = 0) -> MoveOut:
     """Keys of ``move`` over ``n`` counts at ``size`` (0..1.2)."""
     cycle = cycle_of(move, triple, variant)
@@ -167,7 +176,7 @@ def render(move: Move, n: int, size: float, triple: bool = False, variant: int =
             rows[2 * c + 1] = _and_row(count.and_, size)
         for f in (count.foot, count.foot2):
             if f is not None and c + f.end <= n + 1e-9:
-                scale = 1.0 if f.op == "in" else size
+                scale = step_scale(f.op, size)
                 feet.append(FootOp(f.op, f.foot, f.size * scale, c + f.start, c + f.peak, c + f.end))
         r = count.turn
         if r is not None and c + r.end <= n + 1e-9:

@@ -3,7 +3,7 @@
 * Form: the song's sections (``music.sections``; none found = one section "A") start on the nearest downbeat
   and are cut into phrases of 8 counts (6 in triple meter: 3 + 3). A section whose label came before is danced
   with the phrases of its first occurrence (same moves, sizes, hits and floor position; mirrored as a whole with
-  ``repeat_mirror_p``), as a chorus is. Pick-up beats before the first downbeat get a groove; the dance ends on a
+  ``repeat_mirror_p``; a phrase twice as long as the first time's short last one dances it twice), as a chorus is. Pick-up beats before the first downbeat get a groove; the dance ends on a
   finishing pose held from the last downbeat.
 * Moves come from the style's pool for the phrase's loudness (calm / medium / loud, :mod:`.styles`); their size
   follows the phrase's RMS relative to the song's loud level; never the same move twice in a row; travelling
@@ -31,7 +31,7 @@ from .document import ChoreographyPlanError, DancePlan, MoveEntry, MusicRef, Phr
 from .grid import CountGrid, count_grid, mean_rms, onsets_at, song_rms_reference
 from .interface import ChoreographyError
 from .motion import MotionConfig, evaluate_phrase, frame_box, phrase_keys, plan_steps, travel_limits
-from .moves import cycle_of, render
+from .moves import cycle_of, render, step_scale
 from .rig import P_DY, make_rig, neutral
 from .styles import STYLES, default_style
 from .vocabulary import ALL_MOVES, MOVES
@@ -73,7 +73,8 @@ def _layouts(n: int, triple: bool) -> list[tuple[int, ...]]:
     """Ways to cut a phrase of n counts into moves (threes in triple meter)."""
     if triple:
         if n % 3 == 0:
-            return [(3,) * (n // 3), (6,) * (n // 6) + ((3,) if n % 6 else ())] if n >= 6 else [(3,)]
+            # threes twice as often as sixes: a 6-count phrase of one move leaves few moves in a song
+            return [(3,) * (n // 3)] * 2 + [(6,) * (n // 6) + ((3,) if n % 6 else ())] if n >= 6 else [(3,)]
         return [(3,) * (n // 3) + (n % 3,)] if n > 3 else [(n,)]
     if n == 8:
         return [(4, 4), (4, 4), (2, 2, 4), (4, 2, 2), (2, 4, 2), (8,)]
@@ -81,7 +82,7 @@ def _layouts(n: int, triple: bool) -> list[tuple[int, ...]]:
     return [tuple(parts)]
 
 
-DEEP_HEADS = 1.0  # a required level move sinks the hips by at least this (head heights at size 1)
+DEEP_HEADS = 1.2  # a required level move sinks the hips by at least this (head heights at size 1): 0.2 bh
 
 
 def _delivers(name: str, part: int, triple: bool, tag: str) -> bool:
@@ -101,6 +102,19 @@ def _delivers(name: str, part: int, triple: bool, tag: str) -> bool:
 def _net_travel(name: str, triple: bool) -> float:
     cyc = cycle_of(ALL_MOVES[name], triple) or ()
     return sum(f.size for c in cyc for f in (c.foot, c.foot2) if f is not None and f.op == "side")
+
+
+def _repeated(moves: tuple[MoveEntry, ...], hits: tuple[int, ...], counts: int, times: int
+              ) -> tuple[tuple[MoveEntry, ...], tuple[int, ...]]:
+    """The moves and hits of a phrase of ``counts`` counts danced ``times`` times over (a repeated section whose
+    phrase is longer than the first time's: its last, short phrase), a move running on into itself merged."""
+    out: list[MoveEntry] = []
+    for m in moves * times:
+        if out and replace(out[-1], counts=m.counts) == m:
+            out[-1] = replace(m, counts=out[-1].counts + m.counts)
+        else:
+            out.append(m)
+    return tuple(out), tuple(sorted({h + r * counts for r in range(times) for h in hits}))
 
 
 class ProceduralChoreographer:
@@ -173,11 +187,12 @@ class ProceduralChoreographer:
                 t0, t1 = float(grid.times[i0]), float(grid.times[i1])
                 if (t0, t1) in locked:
                     ph = locked[(t0, t1)]
-                elif repeat is not None and j < len(repeat) and repeat[j].counts == i1 - i0 and \
+                elif repeat is not None and j < len(repeat) and (i1 - i0) % repeat[j].counts == 0 and \
                         repeat[j].moves[0].move != prev:
                     src = repeat[j]
                     mv = tuple(replace(m, mirrored=m.mirrored != mirror_of[label]) for m in src.moves)
-                    ph = Phrase(t0, t1, label, mv, src.floor, src.hits, "dance")
+                    mv, hits = _repeated(mv, src.hits, src.counts, (i1 - i0) // src.counts)
+                    ph = Phrase(t0, t1, label, mv, src.floor, hits, "dance")
                 else:
                     nxt = self._locked_after(locked, t1)
                     must = cfg.required[n_new % len(cfg.required)] if cfg.required else None
@@ -261,7 +276,8 @@ class ProceduralChoreographer:
             name = str(rng.choice(names, p=w / w.sum()))
             travel = _net_travel(name, triple)
             if abs(travel) > 1e-9:
-                amount = abs(travel) * part / len(cycle_of(ALL_MOVES[name], triple)) / 2 * size  # feet centre
+                cycle = len(cycle_of(ALL_MOVES[name], triple))
+                amount = abs(travel) * part / cycle / 2 * step_scale("side", size)  # of the feet centre
                 if not limits[0] - cfg.side_slack < centre + heading * amount < limits[1] + cfg.side_slack:
                     heading = -heading
                 mirrored = bool((travel > 0) != (heading > 0))
@@ -308,7 +324,7 @@ class ProceduralChoreographer:
 
     def _end_floor(self, ph: Phrase, grid: CountGrid, triple: bool, rest, rig, limits) -> tuple[float, float]:
         count_t = self._count_times(ph, grid, 0, None)
-        keys = phrase_keys(ph, count_t, triple, rest, self.config.motion)
+        keys = phrase_keys(ph, count_t, triple, rest, self.config.motion, grid.beats)
         return plan_steps(keys.feet, ph.floor, limits, rig)[1]
 
     # -- evaluation
@@ -359,18 +375,15 @@ class ProceduralChoreographer:
         for i in range(len(P) - 1, -1, -1):
             ph = P[i]
             count_t = self._count_times(ph, grid, i, None)
-            keys = phrase_keys(ph, count_t, triple, rest, self.config.motion)
+            keys = phrase_keys(ph, count_t, triple, rest, self.config.motion, grid.beats)
             n_tail = 0
             if tail is not None:
-                keys.kt = np.append(keys.kt, tail[0])
-                keys.kv = np.vstack([keys.kv, tail[1]])
-                keys.hit = np.append(keys.hit, True)
+                keys.add(tail[0], tail[1])
                 n_tail = 1
             if i == 0 and keys.kt[0] > 1e-9:
                 r = rest.copy()
                 r[np.isnan(keys.kv[0])] = np.nan
-                keys.kt, keys.kv, keys.hit = (np.insert(keys.kt, 0, 0.0), np.vstack([r, keys.kv]),
-                                              np.insert(keys.hit, 0, True))
+                keys.add(0.0, r, first=True)
             last = i == len(P) - 1
             settle = None if last else P[i + 1].floor
             steps, _ = plan_steps(keys.feet, ph.floor, limits, rig, settle,

@@ -115,12 +115,12 @@ MOVES: dict[str, Move] = {
     ], "turn", "travel", "arms_up"),
     "lunge_reach": M([
         C(dy=0.9, lean=0.1, armr="v_up", arml="out", foot=F("out", R, 1.0)),
-        C(dy=1.0, lean=0.12, head=0.1, armr="up", arml="low_out"),
+        C(dy=1.45, lean=0.12, head=0.1, armr="up", arml="low_out"),
         C(dy=0.3, armr="bent", arml="bent", foot=F("in", R)),
         C(dy=0.2, armr="hip", arml="hip"),
     ], "level", "arms_up", "feet", triple=[
         C(dy=0.9, lean=0.1, armr="v_up", arml="out", foot=F("out", R, 1.0)),
-        C(dy=1.0, lean=0.12, armr="up", arml="low_out"),
+        C(dy=1.45, lean=0.12, armr="up", arml="low_out"),
         C(dy=0.3, armr="bent", arml="bent", foot=F("in", R)),
     ]),
     "rise_jack": M([
@@ -185,11 +185,11 @@ MOVES: dict[str, Move] = {
     ], "travel", "feet", "arms_up"),
     "squat": M([
         C(dy=0.6, armr="out", arml="out", foot=F("out", R, 0.5)),
-        C(dy=1.25, head=0.05, armr="flex", arml="flex"),
+        C(dy=1.5, head=0.05, armr="flex", arml="flex"),
         C(dy=0.5, head=-0.05, armr="v_up", arml="v_up", foot=F("in", R)),
         C(dy=0.15, armr="relax", arml="relax"),
     ], "level", "arms_up", triple=[
-        C(dy=1.2, armr="out", arml="out"),
+        C(dy=1.5, armr="out", arml="out"),
         C(dy=0.6, armr="flex", arml="flex"),
         C(dy=0.15, armr="v_up", arml="v_up"),
     ]),
@@ -283,11 +283,11 @@ MOVES: dict[str, Move] = {
         C(dy=0.2, armr="wing_low", arml="wing"),
     ]),
     "didimsae": M([  # heel-first gliding steps
-        C(dy=0.45, lean=-0.04, armr="wing", arml="wing_low", foot=F("side", L, 0.7, 0.0, 0.4, 1.0)),
-        C(dy=0.3, armr="wing_low", arml="wing", foot=F("side", R, 0.7, 0.0, 0.4, 1.0)),
+        C(dy=0.45, lean=-0.04, armr="wing", arml="wing_low", foot=F("side", L, 0.9, 0.0, 0.4, 1.0)),
+        C(dy=0.3, armr="wing_low", arml="wing", foot=F("side", R, 0.9, 0.0, 0.4, 1.0)),
     ], "travel", "feet", flow=True, triple=[
-        C(dy=0.5, armr="wing", arml="wing_low", foot=F("side", L, 0.7, 0.0, 0.4, 1.0)),
-        C(dy=0.3, armr="wing_low", arml="wing", foot=F("side", R, 0.7, 0.0, 0.4, 1.0)),
+        C(dy=0.5, armr="wing", arml="wing_low", foot=F("side", L, 0.9, 0.0, 0.4, 1.0)),
+        C(dy=0.3, armr="wing_low", arml="wing", foot=F("side", R, 0.9, 0.0, 0.4, 1.0)),
         C(dy=0.2, armr="wing_high", arml="wing_low"),
     ]),
     "palsawi": M([  # arms lifted from the back, wrists leading: flung out, wound in
@@ -328,11 +328,11 @@ MOVES: dict[str, Move] = {
     ]),
     "plie": M([
         C(dy=0.5, armr="wing_low", arml="wing_low", foot=F("out", R, 0.6)),
-        C(dy=1.3, armr="wing", arml="wing"),
+        C(dy=1.45, armr="wing", arml="wing"),
         C(dy=0.6, armr="wing_high", arml="wing_high"),
         C(dy=0.2, armr="wing_low", arml="wing_low", foot=F("in", R)),
     ], "level", "arms_up", flow=True, triple=[
-        C(dy=1.3, armr="wing", arml="wing", foot=F("out", R, 0.5)),
+        C(dy=1.45, armr="wing", arml="wing", foot=F("out", R, 0.5)),
         C(dy=0.6, armr="wing_high", arml="wing_high"),
         C(dy=0.2, armr="wing_low", arml="wing_low", foot=F("in", R)),
     ]),
@@ -346,10 +346,10 @@ MOVES: dict[str, Move] = {
         C(dy=0.0, armr="v_up", arml="out"),
     ]),
     "balance": M([
-        C(dy=0.35, lean=0.06, armr="out", arml="low_out", foot=F("side", L, 0.6)),
-        C(dy=0.1, armr="low_out", arml="out", foot=F("side", R, 0.6)),
+        C(dy=0.35, lean=0.06, armr="out", arml="low_out", foot=F("side", L, 0.8)),
+        C(dy=0.1, armr="low_out", arml="out", foot=F("side", R, 0.8)),
     ], "feet", "travel", triple=[
-        C(dy=0.4, lean=0.06, armr="out", arml="low_out", foot=F("side", L, 0.7)),
+        C(dy=0.4, lean=0.06, armr="out", arml="low_out", foot=F("side", L, 1.0)),
         C(dy=0.1, armr="v_up", arml="out", foot=F("in", R)),
         C(dy=0.1, armr="out", arml="v_up"),
     ]),

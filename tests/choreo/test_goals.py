@@ -1,5 +1,6 @@
-"""Every dance of a small test set turns, changes level, travels across the room and keeps its arms moving (the
-goals of bench/choreo.py, at the sizes a unit test can afford; hand-built music, whole-body framing)."""
+"""Every dance of a small test set turns, changes level, travels across the room, keeps its arms moving, raises its
+hands and varies its moves (the goals of bench/choreo.py, at the sizes a unit test can afford; hand-built music,
+whole-body framing)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def test_every_dance_turns_and_changes_level(dances):
         tags = {t for p in plan.phrases for mv in p.moves for t in ALL_MOVES[mv.move].tags}
         assert {"turn", "level", "travel"} <= tags, (style, tags)
         assert d["min_shoulder_ratio"] <= 0.5 and d["turns"] >= 1, (style, d["min_shoulder_ratio"])
-        assert d["level_range_bh"] >= 0.1, (style, d["level_range_bh"])
+        assert d["level_range_bh"] >= 0.2, (style, d["level_range_bh"])  # the bench's goal (measured 0.26-0.29)
         assert d["back_view_s"] <= 0.5  # never more than a beat (the slowest beat here: 0.8 s)
 
 
@@ -43,5 +44,14 @@ def test_dances_travel_across_the_room_and_keep_the_arms_moving(dances):
     wrist = [d["wrist_speed_median_bh_s"] for _, _, d in dances]
     # the room at 320 px is ~0.65 bh; the bench's goal is 0.5 bh (not met by every dance yet, see bench/choreo.py)
     assert min(travel) >= 0.1 and np.median(travel) >= 0.3, travel
-    assert min(wrist) >= 0.3 and np.median(wrist) >= 0.45, wrist  # held arms measured 0.28-0.34 bh/s
-    assert min(d["beat_alignment"] for _, _, d in dances) >= 0.24
+    # arm loops between the beats: measured 0.62-1.28 bh/s (held arms: 0.28-0.34, one swing a count: 0.45-0.6)
+    assert min(wrist) >= 0.5 and np.median(wrist) >= 0.8, wrist
+    assert min(d["beat_alignment"] for _, _, d in dances) >= 0.24  # the loops slow down on the beats
+
+
+def test_dances_raise_the_hands_and_vary_their_moves(dances):
+    hands = [d["hands_up_share"] for _, _, d in dances]
+    assert min(hands) >= 0.25, hands  # the bench's goal is 15 % of the frames (measured 0.36-0.69)
+    moves = [len({mv.move for p in plan.phrases if p.kind == "dance" for mv in p.moves}) for _, plan, _ in dances]
+    # 24 s: 5-10 distinct moves, triple meter too (its phrases are mostly cut 3 + 3; one move of 6: 4)
+    assert min(moves) >= 5 and np.median(moves) >= 6, moves
