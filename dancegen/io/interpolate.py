@@ -17,9 +17,10 @@ The output has ``round(duration_s * out_fps)`` frames (``duration_s``: the music
 least enough to reach the last generated frame, so its length is the music's to within one output frame.
 
 In-between frames come from a :class:`PairInterpolator`. :class:`FlowInterpolator` is the classical one, needing no
-weights: OpenCV's DIS optical flow both ways, both neighbours warped backwards to the wanted time, blended with
-weights that drop where the forward-backward check says a neighbour's pixel is occluded. A learned interpolator
-(RIFE, FILM) plugs in as another class with the same ``__call__`` (frames a, b and fractions -> frames).
+weights: OpenCV's DIS optical flow both ways, the motion projected to the wanted time (where motions overlap, the
+one that keeps its colour is in front), both neighbours warped backwards along it and blended. A learned
+interpolator (RIFE, FILM) plugs in as another class with the same ``__call__`` (frames a, b and fractions ->
+frames), passed to :class:`Interpolator` as ``between``.
 
 :class:`Interpolator` streams: generated frames are pushed one at a time (or in chunks) and the output frames that
 are due come back at once, holding only the previous generated frame.
@@ -84,17 +85,17 @@ def _warp(image: np.ndarray, grid: np.ndarray, flow: np.ndarray) -> np.ndarray:
 
 
 class FlowInterpolator:
-    """The classical in-between (no weights): DIS optical flow both ways, projected to time t, both frames warped
-    backwards to it, and an occlusion-aware blend (the flow-projection interpolation of Baker et al., "A Database
-    and Evaluation Methodology for Optical Flow", 2011).
+    """The classical in-between (no weights): DIS optical flow both ways, the motion projected to time t, both
+    frames warped backwards to it and blended (the flow-projection interpolation of Baker et al., "A Database and
+    Evaluation Methodology for Optical Flow", 2011, without its occlusion masks).
 
     Every pixel x of a moves by v = F_ab(x) from a to b, every pixel z of b by v = -F_ba(z); at time t each lies at
     x + t v (z - (1 - t) v) and carries v there. Where several land on one pixel, the one whose colour its motion
-    best preserves (|a(x) - b(x + F_ab(x))|, the other way for b) is in front; the motion field at t is theirs, with
-    holes filled from their neighbours. The frame at t is then a sampled at y - t v(y) and b at y + (1 - t) v(y),
-    blended by closeness in time, but only the frames that saw the point: a pixel that only b's projection reached
-    (uncovered background behind a moving limb) comes from b alone, and the other way round. ``preset``: OpenCV's
-    DIS preset (0 ultrafast, 1 fast, 2 medium)."""
+    best keeps (|a(x) - b(x + F_ab(x))|, the other way for b) is in front: a moving limb over the background it
+    covers. Pixels nothing lands on take the mean motion of their neighbours. The frame at t is a sampled at
+    y - t v(y) and b at y + (1 - t) v(y), weighted 1 - t and t. The motion is projected on a grid of about
+    ``project_px`` px on the short side (every pixel of small frames) and resized. ``preset``: OpenCV's DIS preset
+    (0 ultrafast, 1 fast, 2 medium)."""
 
     def __init__(self, preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, project_px: int = 256, fill_passes: int = 64):
         self.flow = cv2.DISOpticalFlow_create(preset)
@@ -102,33 +103,27 @@ class FlowInterpolator:
         self.project_px = int(project_px)  # the motion is projected at about this many px on the short side
         self.fill_passes = int(fill_passes)  # hole-filling passes (each grows the known motion by a pixel)
 
-    def _project(self, sources: list[tuple[np.ndarray, np.ndarray, np.ndarray]], h: int, w: int
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        """sources: (start [N, 2] px at time 0 or 1 as it moves, motion v [N, 2], colour error [N]) per frame;
-        -> the motion field at t [H, W, 2] (holes filled) and where each frame saw the point [frames, H, W]."""
-        targets, motions, errors, owners = [], [], [], []
-        for owner, (at, motion, error) in enumerate(sources):
+    def _project(self, sources: list[tuple[np.ndarray, np.ndarray, np.ndarray]], h: int, w: int) -> np.ndarray:
+        """sources: (where each pixel is at time t [N, 2] px, its motion v [N, 2], its colour error [N]) per frame
+        -> the motion field at t [h, w, 2] (holes filled)."""
+        targets, motions, errors = [], [], []
+        for at, motion, error in sources:
             x = np.rint(at[:, 0]).astype(np.int64)
             y = np.rint(at[:, 1]).astype(np.int64)
             inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
             targets.append((y * w + x)[inside])
             motions.append(motion[inside])
             errors.append(error[inside])
-            owners.append(np.full(int(inside.sum()), owner, np.int8))
-        target, motion, error, owner = (np.concatenate(v) for v in (targets, motions, errors, owners))
+        target, motion, error = (np.concatenate(v) for v in (targets, motions, errors))
         order = np.lexsort((error, target))  # by pixel, the smallest colour error first
         ordered = target[order]
         chosen = order[np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])]  # the first of every pixel
         field = np.zeros((h * w, 2), np.float32)
         field[target[chosen]] = motion[chosen]
-        # a frame saw the point at a pixel when one of its pixels landed there moving as the one in front
-        agree = np.square(motion - field[target]).sum(axis=-1) < 1.0
-        seen = np.zeros((len(sources), h * w), bool)
-        seen[owner[agree], target[agree]] = True
         known = np.zeros(h * w, np.float32)
         known[target] = 1.0
         field, known = field.reshape(h, w, 2), known.reshape(h, w)
-        for _ in range(self.fill_passes):  # holes: the mean motion of their reached neighbours, growing inwards
+        for _ in range(self.fill_passes):  # holes: the mean motion of their known neighbours, growing inwards
             if known.all():
                 break
             total = cv2.blur(field * known[..., None], (3, 3))
@@ -136,36 +131,29 @@ class FlowInterpolator:
             grow = (known == 0) & (count > 0)
             field[grow] = total[grow] / count[grow][:, None]
             known[grow] = 1.0
-        return field, seen.reshape(len(sources), h, w)
+        return field
 
     def __call__(self, a: np.ndarray, b: np.ndarray, fractions: Sequence[float]) -> list[np.ndarray]:
         ga, gb = _grey(a), _grey(b)
         f_ab = self.flow.calc(ga, gb, None)  # [H, W, 2] px, x then y
         f_ba = self.flow.calc(gb, ga, None)
         h, w = ga.shape
-        grid = np.dstack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
+        grid = np.dstack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))  # [H, W, 2]
         af, bf = a.astype(np.float32), b.astype(np.float32)
-        err_a = np.abs(af - _warp(bf, grid, f_ab)).sum(axis=-1).reshape(-1)  # [H*W] colour kept along the motion
-        err_b = np.abs(bf - _warp(af, grid, f_ba)).sum(axis=-1).reshape(-1)
+        err_a = np.abs(af - _warp(bf, grid, f_ab)).sum(axis=-1)  # [H, W] colour lost along the motion
+        err_b = np.abs(bf - _warp(af, grid, f_ba)).sum(axis=-1)
         k = max(1, round(min(h, w) / self.project_px))  # the motion is projected on every k-th pixel
         hk, wk = -(-h // k), -(-w // k)
-        start = grid[::k, ::k].reshape(-1, 2) / k
-        v_a, v_b = f_ab[::k, ::k].reshape(-1, 2), -f_ba[::k, ::k].reshape(-1, 2)
-        err_a, err_b = err_a.reshape(h, w)[::k, ::k].reshape(-1), err_b.reshape(h, w)[::k, ::k].reshape(-1)
+        start = grid[::k, ::k].reshape(-1, 2) / k  # [N, 2] in grid px
+        v_a, v_b = f_ab[::k, ::k].reshape(-1, 2) / k, -f_ba[::k, ::k].reshape(-1, 2) / k
+        err_a, err_b = err_a[::k, ::k].reshape(-1), err_b[::k, ::k].reshape(-1)
         out = []
         for t in fractions:
             t = float(t)
-            v, seen = self._project([(start + t * v_a / k, v_a / k, err_a), (start - (1 - t) * v_b / k, v_b / k,
-                                                                              err_b)], hk, wk)
-            if k > 1:  # back to every pixel, in full-size px
-                v = cv2.resize(v * k, (w, h), interpolation=cv2.INTER_LINEAR)
-                seen = np.stack([cv2.resize(m.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
-                                 for m in seen])
-            seen_a, seen_b = seen
-            neither = ~(seen_a | seen_b)  # seen by neither frame: both, by closeness in time
-            wa = np.where(seen_a | neither, 1 - t, 0.0).astype(np.float32)[..., None]
-            wb = np.where(seen_b | neither, t, 0.0).astype(np.float32)[..., None]
-            mixed = (wa * _warp(af, grid, -t * v) + wb * _warp(bf, grid, (1 - t) * v)) / (wa + wb)
+            v = self._project([(start + t * v_a, v_a, err_a), (start - (1 - t) * v_b, v_b, err_b)], hk, wk) * k
+            if k > 1:  # back to every pixel
+                v = cv2.resize(v, (w, h), interpolation=cv2.INTER_LINEAR)
+            mixed = (1 - t) * _warp(af, grid, -t * v) + t * _warp(bf, grid, (1 - t) * v)
             out.append(np.clip(np.rint(mixed), 0, 255).astype(np.uint8))
         return out
 

@@ -1,6 +1,7 @@
 """Frame-rate conversion: output times and counts, generated frames kept, motion-compensated in-between frames on a
 synthetic scene with a known motion, and the streamed videos of a generation at the output rate."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -15,10 +16,12 @@ SPEED = 12.0  # px per generated frame, to the right
 
 def scene(left: float, seed: int = 0) -> np.ndarray:
     """[H, W, 3] uint8: a textured bright square (150..255) with its left edge at ``left`` px on a textured dark
-    background (0..60); the textures are fixed, so only the square moves."""
+    background (0..60); the textures (smooth noise, as in photos) are fixed, so only the square moves."""
     rng = np.random.default_rng(seed)
-    frame = (rng.random((H, W, 3)) * 60).astype(np.uint8)
-    square = (150 + rng.random((SIDE, SIDE, 3)) * 105).astype(np.uint8)
+    frame = cv2.normalize(cv2.GaussianBlur(rng.random((H, W, 3)).astype(np.float32), (0, 0), 1.5), None, 0, 60,
+                          cv2.NORM_MINMAX).astype(np.uint8)
+    square = cv2.normalize(cv2.GaussianBlur(rng.random((SIDE, SIDE, 3)).astype(np.float32), (0, 0), 1.0), None, 150,
+                           255, cv2.NORM_MINMAX).astype(np.uint8)
     x = int(round(left))
     frame[TOP:TOP + SIDE, x:x + SIDE] = square
     return frame
@@ -51,6 +54,21 @@ def test_a_square_moving_at_constant_speed_lands_where_it_should(t):
     # where the square was in a but has left (its trailing part), the background is back
     trailing = mid[TOP + 4:TOP + SIDE - 4, 31:int(30 + t * SPEED) - 1].astype(np.float32).mean(axis=2)
     assert trailing.size and trailing.max() < 110
+
+
+def test_the_halfway_frame_is_the_scene_halfway_far_closer_than_a_cross_fade():
+    """A fast square (24 px a frame, more than its own side): the frame made at t = 1/2 against the scene drawn
+    with the square halfway; where the moving square lies over background it covers, the square is in front."""
+    a, b, truth = scene(30), scene(30 + 2 * SPEED), scene(30 + SPEED)
+    (mid,) = FlowInterpolator()(a, b, [0.5])
+
+    def error(frame):
+        return np.abs(frame.astype(np.float32) - truth).mean(axis=2)  # [H, W]
+
+    fade = (a.astype(np.float32) + b) / 2
+    assert error(mid).mean() < 0.25 * error(fade).mean()
+    x = int(30 + SPEED)
+    assert error(mid)[TOP:TOP + SIDE, x:x + SIDE].mean() < 5.0  # grey levels, on a square of 150..255
 
 
 def test_streaming_8_to_24_keeps_every_generated_frame_and_moves_the_rest():
