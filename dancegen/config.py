@@ -317,8 +317,11 @@ class GenerationSettings:
     steps: int | None = setting(None, "denoising steps (default: the model's)", low=1, high=100, step=1)
     guidance: float | None = setting(None, "classifier-free guidance (default: the model's)", low=1.0, high=20.0,
                                      step=0.5)
-    fps: float = setting(8.0, "output frame rate: frame t shows the music at offset + t / fps", low=1.0,
-                         high=30.0, step=1.0)
+    fps: float = setting(8.0, "generation frame rate: the video model makes frame t at music offset + t / fps",
+                         low=1.0, high=30.0, step=1.0)
+    output_fps: float = setting(24.0, "frame rate of the videos written, at least --fps: the frames in between the "
+                                "generated ones are interpolated (motion-compensated); equal to --fps: none",
+                                low=1.0, high=60.0, step=1.0)
     size: tuple[int, int] | None = setting(None, "video size in px, multiples of 64 (default: the photo's shape, "
                                            "portrait, square or landscape, at the model's sizes)",
                                            low=64, high=1024, step=64, multiple_of=64, metavar=("W", "H"))
@@ -332,6 +335,9 @@ class GenerationSettings:
 
     def __post_init__(self) -> None:
         check(self)
+        if self.output_fps < self.fps:
+            raise SettingsError(f"output fps must be at least fps ({self.fps:g}, the rate the frames are generated "
+                                f"at), got {self.output_fps:g}")
 
 
 def check_seconds(settings: GenerationSettings, max_music_s: float) -> None:

@@ -67,6 +67,10 @@ def test_environment_variables_set_the_defaults_of_both_command_lines(no_env, mo
 @pytest.mark.parametrize("cls, values, message", [
     (GenerationSettings, dict(alpha=2.5), "alpha must be between 0 and 2, got 2.5"),
     (GenerationSettings, dict(fps=0), "fps must be between 1 and 30, got 0"),
+    (GenerationSettings, dict(output_fps=0), "output fps must be between 1 and 60, got 0"),
+    (GenerationSettings, dict(output_fps=-24), "output fps must be between 1 and 60, got -24"),
+    (GenerationSettings, dict(fps=12, output_fps=10), "output fps must be at least fps (12, the rate the frames are "
+                                                      "generated at), got 10"),
     (GenerationSettings, dict(size=(96, 64)), "size must be a multiple of 64, got 96"),
     (GenerationSettings, dict(size=(64,)), "size must be 2 numbers"),
     (GenerationSettings, dict(steps=2.5), "steps must be a whole number"),
@@ -96,10 +100,11 @@ def test_the_app_controls_use_the_ranges_and_defaults_of_the_settings(tmp_path):
     sliders = {b.label: b for b in demo.blocks.values() if isinstance(b, gr.Slider)}
     defaults = GenerationSettings()
     for name, label in (("alpha", T.ALPHA_LABEL), ("fps", T.FPS_LABEL), ("steps", T.STEPS_LABEL),
-                        ("guidance", T.GUIDANCE_LABEL)):
+                        ("guidance", T.GUIDANCE_LABEL), ("output_fps", T.OUTPUT_FPS_LABEL)):
         s = spec(GenerationSettings, name)
         assert (sliders[label].minimum, sliders[label].maximum, sliders[label].step) == (s.low, s.high, s.step), name
     assert sliders[T.ALPHA_LABEL].value == defaults.alpha and sliders[T.FPS_LABEL].value == defaults.fps
+    assert sliders[T.OUTPUT_FPS_LABEL].value == defaults.output_fps == 24
     # the size menus: "auto" (the photo's shape, the default), then every size the setting allows
     s = spec(GenerationSettings, "size")
     menus = {b.label: b for b in demo.blocks.values() if isinstance(b, gr.Dropdown)}
