@@ -260,7 +260,7 @@ class DanceApp:
             steps=_integer(steps, T.STEPS_LABEL),
             guidance=_number(guidance, T.GUIDANCE_LABEL),
             fps=_number(fps, T.FPS_LABEL, defaults.fps),
-            output_fps=_number(output_fps, T.OUTPUT_FPS_LABEL, defaults.output_fps),
+            output_fps=_number(output_fps, T.OUTPUT_FPS_LABEL),  # None: 24, or fps when higher
             size=None if size[0] is None else size,
             music_offset_s=_number(offset, T.OFFSET_LABEL, 0.0),
             seconds=_number(length, T.LENGTH_LABEL, self.default_seconds()),
