@@ -394,6 +394,9 @@ def test_smooth_videos_keep_the_generated_frames_with_the_music_in_sync(studio, 
     shown = frames_of(smooth.videos["baseline"]).astype(int)
     for j in (1, 2, 3 * n - 5, 3 * n - 4):  # in between: neither neighbour
         assert np.abs(shown[j] - shown[j - j % 3]).mean() > 1.0 and np.abs(shown[j] - shown[j - j % 3 + 3]).mean() > 1.0
+    skeleton = frames_of(smooth.videos["skeleton"]).astype(int)  # drawn at 24 fps, not repeated
+    moved = [np.abs(skeleton[j] - skeleton[j - 1]).mean() > 0.05 for j in range(1, 3 * (n - 1)) if j % 3]
+    assert np.mean(moved) > 0.5
     row = smooth.report["metrics"]["videos"]["baseline"]
     assert row["flicker_output"] > 0 and row["flicker"] > 0
 
