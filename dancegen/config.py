@@ -314,6 +314,9 @@ class ServeConfig:
         check(self)
 
 
+DEFAULT_OUTPUT_FPS = 24.0  # the videos' frame rate unless asked (or the generation rate, when higher)
+
+
 @dataclasses.dataclass(frozen=True)
 class GenerationSettings:
     """One request: what to make from the photo and the music."""
@@ -326,8 +329,12 @@ class GenerationSettings:
     steps: int | None = setting(None, "denoising steps (default: the model's)", low=1, high=100, step=1)
     guidance: float | None = setting(None, "classifier-free guidance (default: the model's)", low=1.0, high=20.0,
                                      step=0.5)
-    fps: float = setting(8.0, "output frame rate: frame t shows the music at offset + t / fps", low=1.0,
-                         high=30.0, step=1.0)
+    fps: float = setting(8.0, "generation frame rate: the video model makes frame t at music offset + t / fps",
+                         low=1.0, high=30.0, step=1.0)
+    output_fps: float | None = setting(None, "frame rate of the videos written, at least --fps: the frames in "
+                                       "between the generated ones are interpolated along the motion; equal to --fps: "
+                                       "none (default: 24, or --fps when that is higher)", low=1.0, high=60.0,
+                                       step=1.0)
     size: tuple[int, int] | None = setting(None, "video size in px, multiples of 64 (default: the photo's shape, "
                                            "portrait, square or landscape, at the model's sizes)",
                                            low=64, high=1024, step=64, multiple_of=64, metavar=("W", "H"))
@@ -343,6 +350,11 @@ class GenerationSettings:
 
     def __post_init__(self) -> None:
         check(self)
+        if self.output_fps is None:  # the smooth default, never below the generation rate
+            object.__setattr__(self, "output_fps", max(DEFAULT_OUTPUT_FPS, self.fps))
+        if self.output_fps < self.fps:
+            raise SettingsError(f"output fps must be at least fps ({self.fps:g}, the rate the frames are generated "
+                                f"at), got {self.output_fps:g}")
 
 
 def check_seconds(settings: GenerationSettings, max_music_s: float) -> None:

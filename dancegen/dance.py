@@ -34,7 +34,7 @@ from .choreo import (ChoreographyPlanError, DancePlan, MusicRef, ProceduralChore
 from .config import Framing, GenerationSettings, check_seconds
 from .errors import NoFaceError, OutputError
 from .face import FaceAnalyser, FaceResult
-from .io import video
+from .io import interpolate, video
 from .io.files import file_sha256, temporary_folder
 from .io.photo import PhotoSource, load_photo
 from .metrics.dance import BEAT_ALIGNMENT_NOTE, dance_metrics
@@ -208,11 +208,13 @@ class DanceDesk:
     # ------------------------------------------------------------------------------------------------- writing
 
     def skeleton_video(self, poses: np.ndarray, size: tuple[int, int], fps: float, music: MusicAnalysis,
-                       path: Path) -> Path:
-        """The poses drawn (at a whole multiple of the canvas, see ``skeleton_min_px``) with the music -> path."""
+                       path: Path, out_fps: float | None = None) -> Path:
+        """Poses [T, 18, 2] at ``fps`` drawn (at a whole multiple of the canvas, see ``skeleton_min_px``) at
+        ``out_fps`` (default ``fps``; poses linear between frames), with the music -> path."""
         k = max(1, math.ceil(self.skeleton_min_px / min(size)))
-        frames = SkeletonFrames(poses * k, size[0] * k, size[1] * k)
-        return video.write_mp4(iter(frames), fps, path, audio=music.samples, sr=music.sr)
+        at = interpolate.output_positions(len(poses), fps, out_fps or fps, music.duration_s)
+        frames = SkeletonFrames(interpolate.sample_linear(poses * k, at), size[0] * k, size[1] * k)
+        return video.write_mp4(iter(frames), out_fps or fps, path, audio=music.samples, sr=music.sr)
 
     @staticmethod
     def write_plan(plan: DancePlan, folder: Path) -> dict[str, Path]:
@@ -227,7 +229,8 @@ class DanceDesk:
         with work_folder(out_dir) as (final_dir, work):
             np.save(work / POSES_FILE, np.asarray(planned.poses, dtype=np.float32))
             self.write_plan(planned.plan, work)
-            self.skeleton_video(planned.poses, planned.size, planned.fps, planned.music, work / "skeleton.mp4")
+            self.skeleton_video(planned.poses, planned.size, planned.fps, planned.music, work / "skeleton.mp4",
+                                planned.settings.output_fps)
             _write_text(work / "report.json", json.dumps(dance_report(planned), indent=2))
             move_into_place(work, final_dir, DANCE_FILES + OTHER_OUTPUTS)
         names = {"poses": POSES_FILE, "choreography": PLAN_FILE, "counts": COUNTS_FILE, "skeleton": "skeleton.mp4",

@@ -33,7 +33,7 @@ from .dance import DanceDesk, PlannedDance, move_into_place, music_ref, place_bo
 from .errors import GenerationCancelled, GroundTruthError, NoFaceError, OutOfMemory, OutputError, SettingsError
 from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, antelopev2_folder, require_antelopev2
 from .face.preview import draw_preview
-from .io import compose, outputs, video
+from .io import interpolate, outputs, streams, video
 from .io.photo import PhotoSource, load_photo
 from .metrics.report import GenerationMetrics
 from .models import get_preset, load_models, pick_device, pick_dtype, resolve_models
@@ -294,7 +294,8 @@ class DanceStudio:
         """The dance as a skeleton video with the music (no diffusion): quick feedback after an upload."""
         planned = self.plan_dance(photo, music_path, settings, plan=plan)
         path = self.outputs.create() / "skeleton.mp4"
-        return self.dance.skeleton_video(planned.poses, planned.size, planned.fps, planned.music, path)
+        return self.dance.skeleton_video(planned.poses, planned.size, planned.fps, planned.music, path,
+                                         settings.output_fps)
 
     # ---------------------------------------------------------------------------------------------- generate
 
@@ -451,25 +452,23 @@ class DanceStudio:
 
     def _write_streams(self, job: Prepared, output: DancePipelineOutput, folder: Path, report: Callable[..., None],
                        truth: video.FrameSampler | None = None) -> tuple[dict[str, Path], dict]:
-        """Decode the latents chunk by chunk into every mp4 at once (baseline, identity, side by side, skeleton),
-        measuring every video as it passes; only chunks of frames are ever in memory. -> (paths, the metrics)."""
-        fps, music, n = job.settings.fps, job.music, len(job.skeletons)
-        audio = dict(audio=music.samples, sr=music.sr)
+        """Decode the latents chunk by chunk into every mp4 at once (baseline, identity, side by side, skeleton), at
+        the output rate (frames in between interpolated), measuring the generated frames (and the output's flicker)
+        as they pass; only chunks of frames are ever in memory. -> (paths, the metrics)."""
+        s, music, n = job.settings, job.music, len(job.skeletons)
         k = max(1, math.ceil(self.config.skeleton_video_min_px / min(job.skeletons.width, job.skeletons.height)))
         drawn = SkeletonFrames(job.skeletons.poses * k, job.skeletons.width * k, job.skeletons.height * k)
         names = list(output.latents)
         timings = dict.fromkeys(("decoding", "muxing", "metrics"), 0.0)
-        with contextlib.ExitStack() as stack:
-            writers = {name: stack.enter_context(video.VideoWriter(folder / f"{name}.mp4", fps, **audio))
-                       for name in [*names, *(["side_by_side"] if len(names) == 2 else []), "skeleton"]}
-            meters = GenerationMetrics(names, n, fps, (job.skeletons.width, job.skeletons.height),
+        labels = ("baseline (alpha 0)", f"identity (alpha {s.alpha:g}, {output.id_tokens} tokens)")
+        with streams.OutputVideos(folder, names, s.fps, s.output_fps, n, music.duration_s,
+                                  lambda at: np.stack(list(SkeletonFrames(  # poses linear between frames
+                                      interpolate.sample_linear(drawn.poses, at), drawn.width, drawn.height))),
+                                  music.samples, music.sr,
+                                  labels if len(names) == 2 else None) as videos:
+            meters = GenerationMetrics(names, n, s.fps, (job.skeletons.width, job.skeletons.height),
                                        music.beats_s, job.skeletons.poses, self._judges(job), skeleton_scale=k,
                                        body_detector=self.body_detector, ground_truth=truth is not None)
-            both = None
-            if len(names) == 2:
-                hw = (job.skeletons.height, job.skeletons.width)
-                labels = ("baseline (alpha 0)", f"identity (alpha {job.settings.alpha:g}, {output.id_tokens} tokens)")
-                both = compose.SideBySide(hw, hw, labels)
             decoders = [self.pipe.decode_latents(output.latents[name], self.preset.decode_chunk) for name in names]
             start = 0
             while True:
@@ -480,23 +479,20 @@ class DanceStudio:
                 frames = dict(zip(names, chunks))
                 timings["decoding"] += time.perf_counter() - clock
                 clock = time.perf_counter()
-                for name, chunk in frames.items():
-                    writers[name].write(chunk)
-                if both is not None:
-                    writers["side_by_side"].write(both(frames["baseline"], frames["identity"]))
-                skeletons = np.stack([drawn[i] for i in range(start, start + len(chunks[0]))])  # [n, kH, kW, 3]
-                writers["skeleton"].write(skeletons)
+                shown, shown_skeletons = videos.add(frames)  # the output frames this chunk completed, written
                 timings["muxing"] += time.perf_counter() - clock
                 clock = time.perf_counter()
-                times = music.offset_s + np.arange(start, start + len(chunks[0])) / fps  # s, on the music's clock
+                skeletons = np.stack([drawn[i] for i in range(start, start + len(chunks[0]))])  # [n, kH, kW, 3]
+                times = music.offset_s + np.arange(start, start + len(chunks[0])) / s.fps  # s, on the music's clock
                 with self._ground_truth_errors():
-                    shown = list(truth.at(times)) if truth is not None else []
-                meters.add(start, frames, skeletons, np.stack(shown) if shown else None)
+                    seen = list(truth.at(times)) if truth is not None else []
+                meters.add(start, frames, skeletons, np.stack(seen) if seen else None)
+                meters.add_output(shown, shown_skeletons)
                 timings["metrics"] += time.perf_counter() - clock
                 start += len(chunks[0])
                 report("writing", start, n, f"{start}/{n} frames")
         job.timings.update({key: round(value, 3) for key, value in timings.items()})
-        return {name: w.path for name, w in writers.items()}, meters.report()
+        return videos.paths, meters.report()
 
     def _judges(self, job: Prepared) -> list[tuple[FaceAnalyser, FaceResult | None]]:
         """Who judges identity: the offline models always, and antelopev2 too on the real path (the encoder's own
@@ -571,6 +567,8 @@ class DanceStudio:
             **self.describe(),
             "mode": str(job.mode), "framing": str(s.framing), "alpha": s.alpha, "id_tokens": output.id_tokens,
             "seed": s.seed, "fps": s.fps, "frames": frames, "seconds": round(frames / s.fps, 3),
+            "output_fps": s.output_fps, "output_frames": interpolate.output_count(frames, s.fps, s.output_fps,
+                                                                                  music.duration_s),
             "width": job.skeletons.width, "height": job.skeletons.height, "crop_box": list(job.crop.box),
             "photo_size": list(job.image.size), "steps": job.steps,
             "guidance": job.guidance,

@@ -17,7 +17,7 @@ from dancegen.io.video import probe
 from dancegen.pose.topology import J
 from dancegen.studio import DanceStudio
 
-FAST = dict(seconds=2.0, fps=2.0, steps=1)  # 4 frames, one denoising step
+FAST = dict(seconds=2.0, fps=2.0, output_fps=2.0, steps=1)  # 4 frames (no in-betweens), one denoising step
 
 
 @pytest.fixture(scope="module")

@@ -38,12 +38,11 @@ def test_every_setting_has_the_same_default_in_the_app_the_cli_and_the_api(no_en
     cli = vars(generate_parser().parse_args(REQUIRED))
     checked = 0
     for cls, parsers in ((StudioConfig, (app, cli)), (ServeConfig, (app,)), (GenerationSettings, (cli,))):
-        default = cls()
-        for f in dataclasses.fields(cls):
+        for f in dataclasses.fields(cls):  # the declared defaults (output_fps: None, resolved when made, below)
             if flag_of(f) is None:
                 continue
             for parsed in parsers:
-                assert plain(parsed[f.name]) == plain(getattr(default, f.name)), (cls.__name__, f.name)
+                assert plain(parsed[f.name]) == plain(f.default), (cls.__name__, f.name)
                 checked += 1
     assert checked >= 30
     # and the parsed flags give back the defaults
@@ -67,6 +66,10 @@ def test_environment_variables_set_the_defaults_of_both_command_lines(no_env, mo
 @pytest.mark.parametrize("cls, values, message", [
     (GenerationSettings, dict(alpha=2.5), "alpha must be between 0 and 2, got 2.5"),
     (GenerationSettings, dict(fps=0), "fps must be between 1 and 30, got 0"),
+    (GenerationSettings, dict(output_fps=0), "output fps must be between 1 and 60, got 0"),
+    (GenerationSettings, dict(output_fps=-24), "output fps must be between 1 and 60, got -24"),
+    (GenerationSettings, dict(fps=12, output_fps=10), "output fps must be at least fps (12, the rate the frames are "
+                                                      "generated at), got 10"),
     (GenerationSettings, dict(size=(96, 64)), "size must be a multiple of 64, got 96"),
     (GenerationSettings, dict(size=(64,)), "size must be 2 numbers"),
     (GenerationSettings, dict(steps=2.5), "steps must be a whole number"),
@@ -84,6 +87,12 @@ def test_bad_values_are_one_line_settings_errors(cls, values, message):
     assert "\n" not in str(info.value)
 
 
+def test_the_output_rate_is_24_fps_unless_asked_and_never_below_the_generation_rate():
+    assert GenerationSettings().output_fps == 24.0 and GenerationSettings(fps=12).output_fps == 24.0
+    assert GenerationSettings(fps=30).output_fps == 30.0  # a faster generation is not slowed down
+    assert GenerationSettings(fps=8, output_fps=8).output_fps == 8.0  # no in-between frames
+
+
 def test_values_are_coerced_to_their_types():
     s = GenerationSettings(mode="identity", framing="whole_body", size=[128, 64], fps=12, alpha=1)
     assert s.mode is config.Mode.IDENTITY and s.framing is config.Framing.WHOLE_BODY
@@ -96,10 +105,11 @@ def test_the_app_controls_use_the_ranges_and_defaults_of_the_settings(tmp_path):
     sliders = {b.label: b for b in demo.blocks.values() if isinstance(b, gr.Slider)}
     defaults = GenerationSettings()
     for name, label in (("alpha", T.ALPHA_LABEL), ("fps", T.FPS_LABEL), ("steps", T.STEPS_LABEL),
-                        ("guidance", T.GUIDANCE_LABEL)):
+                        ("guidance", T.GUIDANCE_LABEL), ("output_fps", T.OUTPUT_FPS_LABEL)):
         s = spec(GenerationSettings, name)
         assert (sliders[label].minimum, sliders[label].maximum, sliders[label].step) == (s.low, s.high, s.step), name
     assert sliders[T.ALPHA_LABEL].value == defaults.alpha and sliders[T.FPS_LABEL].value == defaults.fps
+    assert sliders[T.OUTPUT_FPS_LABEL].value == defaults.output_fps == 24
     # the size menus: "auto" (the photo's shape, the default), then every size the setting allows
     s = spec(GenerationSettings, "size")
     menus = {b.label: b for b in demo.blocks.values() if isinstance(b, gr.Dropdown)}

@@ -19,7 +19,7 @@ from dancegen.io.video import frames_of, probe
 from dancegen.pose.render import SkeletonFrames
 from dancegen.studio import DanceStudio
 
-FAST = dict(steps=2, fps=8.0)
+FAST = dict(steps=2, fps=8.0, output_fps=8.0)  # no in-between frames (tests/io/test_interpolate.py, below)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,8 @@ def test_report_has_what_a_reviewer_needs(result):
 
 
 ROW = {"csim_w600k_mbf", "face_rate_w600k_mbf", "stability_w600k_mbf", "beat_alignment_planned",
-       "beat_alignment_generated", "body_rate", "flicker", "still_fraction", "psnr", "ssim", "lpips", "gt_frames"}
+       "beat_alignment_generated", "body_rate", "flicker", "still_fraction", "psnr", "ssim", "lpips", "gt_frames",
+       "flicker_output"}
 
 
 def assert_every_metric_for_both_videos(metrics: dict, frames: int) -> None:
@@ -108,7 +109,7 @@ def test_ground_truth_is_compared_frame_by_frame(studio, drum_music, tmp_path, m
     The second run also has the real path's second face model (a stand-in, see conftest): both judge identity."""
     from dancegen.errors import GroundTruthError
 
-    settings = GenerationSettings(seconds=2.0, steps=1, fps=4.0, size=(64, 64))  # 8 frames
+    settings = GenerationSettings(seconds=2.0, steps=1, fps=4.0, output_fps=4.0, size=(64, 64))  # 8 frames
     first = studio.generate(ASTRONAUT, drum_music, settings)
     monkeypatch.setattr(studio, "identity_faces", stand_in_antelopev2)  # the tiny encoder still gets the offline one
     again = studio.generate(ASTRONAUT, drum_music, settings, ground_truth=first.videos["baseline"])
@@ -174,7 +175,8 @@ def test_dtype_choice_reaches_the_models_and_the_report(tmp_path, drum_music):
     studio = DanceStudio(StudioConfig(preset="tiny", dtype="bfloat16", output_root=str(tmp_path)))
     assert studio.describe()["dtype"] == "bfloat16"
     assert {p.dtype for p in studio.pipe.unet.parameters()} == {torch.bfloat16}
-    res = studio.generate(ASTRONAUT, drum_music, GenerationSettings(seconds=2.0, steps=1, fps=4.0, mode="identity"))
+    res = studio.generate(ASTRONAUT, drum_music, GenerationSettings(seconds=2.0, steps=1, fps=4.0, output_fps=4.0,
+                                                                      mode="identity"))
     assert res.report["dtype"] == "bfloat16" and probe(res.videos["identity"]).n_frames == 8
     with pytest.raises(SettingsError, match="dtype must be one of"):
         DanceStudio(StudioConfig(preset="tiny", dtype="int8"))
@@ -211,7 +213,7 @@ def test_out_of_memory_is_a_clear_error_and_the_next_request_runs(tmp_path, drum
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
     monkeypatch.setattr(studio.pipe.unet, "forward", exhausted)
-    settings = GenerationSettings(seconds=2.0, steps=1, fps=4.0)
+    settings = GenerationSettings(seconds=2.0, steps=1, fps=4.0, output_fps=4.0)
     with pytest.raises(OutOfMemory, match=r"ran out of memory for 8 frames at 128x128: try a smaller size"):
         studio.generate(ASTRONAUT, drum_music, settings)
     assert calls and not list(tmp_path.rglob("*.mp4"))  # nothing half-written
@@ -274,7 +276,7 @@ def test_a_failure_halfway_through_the_videos_leaves_nothing_behind(tmp_path, dr
         return decode(self, *args, **kwargs)
 
     monkeypatch.setattr(AutoencoderKLTemporalDecoder, "decode", fails_on_the_second_chunk)  # a library fault
-    settings = GenerationSettings(seconds=3.0, steps=1, fps=8.0)  # 24 frames: three chunks of 8
+    settings = GenerationSettings(seconds=3.0, steps=1, fps=8.0, output_fps=8.0)  # 24 frames: three chunks of 8
     with pytest.raises(RuntimeError, match="half-way"):
         studio.generate(ASTRONAUT, drum_music, settings, out_dir=tmp_path / "out")
     assert len(calls) == 2 and not list(tmp_path.rglob("*.mp4")) and not list(tmp_path.rglob(".partial-*"))
@@ -291,8 +293,8 @@ def test_a_three_minute_song_renders_with_a_longer_music_limit(tmp_path):
     sf.write(song, samples, 22050)
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, "-m", "dancegen", "generate", "--photo", str(ASTRONAUT), "--music",
-                           str(song), "--out", str(out), "--max-music-s", "180", "--fps", "1", "--steps", "1",
-                           "--size", "64", "64"], capture_output=True, text=True, timeout=900)
+                           str(song), "--out", str(out), "--max-music-s", "180", "--fps", "1", "--output-fps", "1",
+                           "--steps", "1", "--size", "64", "64"], capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads((out / "report.json").read_text())
     assert report["frames"] == 180 and report["music"]["duration_s"] == pytest.approx(180.0)
@@ -342,7 +344,7 @@ def test_a_new_run_into_the_same_folder_removes_only_our_old_files(studio, drum_
     (out / "notes.txt").write_text("mine")
     (out / "baseline.mp4.bak").write_text("mine")
     (out / "old").mkdir()
-    settings = GenerationSettings(seconds=2.0, steps=1, fps=4.0, size=(64, 64), mode="baseline")
+    settings = GenerationSettings(seconds=2.0, steps=1, fps=4.0, output_fps=4.0, size=(64, 64), mode="baseline")
     result = studio.generate(ASTRONAUT, drum_music, settings, out_dir=out)
     assert {p.name for p in out.iterdir()} == {"baseline.mp4", "skeleton.mp4", "report.json", "choreography.json",
                                                "counts.md", "notes.txt", "baseline.mp4.bak", "old"}
@@ -367,3 +369,46 @@ def test_a_length_over_the_music_limit_is_refused_a_longer_song_is_still_trimmed
     assert job.music.duration_s == pytest.approx(3.0) and len(job.skeletons) == 12
     assert any("trimmed" in w for w in job.warnings)
     assert short.prepare(ASTRONAUT, drum_music, GenerationSettings(seconds=3.0, fps=4.0)).music.duration_s == 3.0
+
+
+def assert_at_the_output_rate_with_the_music(result, fps: float, out_fps: float) -> None:
+    """Every video at out_fps with the music's length (+- one output frame) and the audio alongside; the report
+    says both rates and both frame counts."""
+    report, music_s = result.report, result.report["music"]["duration_s"]
+    assert (report["fps"], report["frames"], report["output_fps"]) == (fps, round(music_s * fps), out_fps)
+    assert report["output_frames"] == round(music_s * out_fps)
+    for name, path in result.videos.items():
+        info = probe(path)
+        assert info.fps == pytest.approx(out_fps) and info.n_frames == report["output_frames"], name
+        assert abs(info.duration_s - music_s) <= 1 / out_fps, name
+        assert abs(info.audio_duration_s - info.duration_s) <= 1 / out_fps, name
+
+
+def test_smooth_videos_keep_the_generated_frames_with_the_music_in_sync(studio, drum_music):
+    """8 -> 24 fps: output frame 3k is generated frame k (the same request written at 8 fps; both through H.264,
+    so compared with the difference between neighbouring frames), the frames in between are new, and the skeleton
+    is drawn at 24 fps; the flicker is measured on the generated frames and on the output."""
+    settings = GenerationSettings(seconds=2.0, steps=1, fps=8.0, output_fps=24.0, size=(64, 64))
+    smooth = studio.generate(ASTRONAUT, drum_music, settings)
+    plain = studio.generate(ASTRONAUT, drum_music, GenerationSettings(**{**vars(settings), "output_fps": 8.0}))
+    assert_at_the_output_rate_with_the_music(smooth, 8.0, 24.0)
+    n = smooth.report["frames"]
+    for name in ("baseline", "identity", "skeleton"):
+        shown, made = frames_of(smooth.videos[name]).astype(int), frames_of(plain.videos[name]).astype(int)
+        same = np.abs(shown[:3 * n:3] - made).mean(axis=(1, 2, 3))  # [n]
+        neighbours = np.abs(shown[3:3 * n:3] - made[:-1]).mean(axis=(1, 2, 3))  # [n - 1]
+        assert same.max() < 0.3 * neighbours.min(), name
+    shown = frames_of(smooth.videos["baseline"]).astype(int)
+    for j in (1, 2, 3 * n - 5, 3 * n - 4):  # in between: neither neighbour
+        assert np.abs(shown[j] - shown[j - j % 3]).mean() > 1.0 and np.abs(shown[j] - shown[j - j % 3 + 3]).mean() > 1.0
+    skeleton = frames_of(smooth.videos["skeleton"]).astype(int)  # drawn at 24 fps, not repeated
+    moved = [np.abs(skeleton[j] - skeleton[j - 1]).mean() > 0.05 for j in range(1, 3 * (n - 1)) if j % 3]
+    assert np.mean(moved) > 0.5
+    row = smooth.report["metrics"]["videos"]["baseline"]
+    assert row["flicker_output"] > 0 and row["flicker"] > 0
+
+
+def test_other_ratios_keep_the_music_in_sync(studio, drum_music):
+    result = studio.generate(ASTRONAUT, drum_music, GenerationSettings(seconds=2.0, steps=1, fps=10.0, output_fps=24.0,
+                                                                       size=(64, 64), mode="baseline"))
+    assert_at_the_output_rate_with_the_music(result, 10.0, 24.0)

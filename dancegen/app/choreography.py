@@ -166,12 +166,14 @@ class ChoreographyPanel:
 
     # ---- helpers
 
-    def _inputs(self, photo, music, offset, length, fps, seed, width, height, framing, style=None):
+    def _inputs(self, photo, music, offset, length, fps, seed, width, height, framing, output_fps=None,
+                style=None):
         """(photo source, music path, GenerationSettings); PlanEditError when the photo or the music is missing."""
         source, path = upload_source(photo), upload_source(music)
         if source is None or not isinstance(path, str):
             raise PlanEditError(T.PLAN_NEEDS_INPUTS)
-        settings = self.app._settings(offset, length, 1.0, None, seed, None, None, fps, width, height, framing)
+        settings = self.app._settings(offset, length, 1.0, None, seed, None, None, fps, width, height, framing,
+                                      output_fps)
         if style not in (None, "", AUTO):
             settings = dataclasses.replace(settings, style=str(style))
         return source, path, settings
@@ -200,14 +202,14 @@ class ChoreographyPanel:
     # ---- handlers
 
     def plan(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
-             framing=None, style=None, table=None, shown: DancePlan | None = None):
+             framing=None, output_fps=None, style=None, table=None, shown: DancePlan | None = None):
         """"Plan the dance": a new plan in the chosen style, keeping the phrases ticked "locked" in the table of the
         plan shown. Pressed again with the seed of the plan shown, it plans with the next seed (shown in the Seed
         box): another dance, reproducible from that seed."""
         rows = table_rows(table)
         try:
             source, path, settings = self._inputs(photo, music, offset, length, fps, seed, width, height, framing,
-                                                  style)
+                                                  output_fps, style)
             new_seed = None
             if shown is not None and settings.seed == shown.seed:
                 new_seed = settings.seed + 1
@@ -228,7 +230,7 @@ class ChoreographyPanel:
             return self._failed(T.PLAN_NOT_MADE, exc, shown, rows)
 
     def edit(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
-             framing=None, table=None, shown: DancePlan | None = None):
+             framing=None, output_fps=None, table=None, shown: DancePlan | None = None):
         """The table was edited: phrases whose moves text changed are danced as written and the skeleton preview
         is made again; a tick in "locked" alone changes nothing until the next plan."""
         rows = table_rows(table)
@@ -238,7 +240,8 @@ class ChoreographyPanel:
             plan, changed = edited_plan(shown, rows)
             if not changed:
                 return _keep()
-            source, path, settings = self._inputs(photo, music, offset, length, fps, seed, width, height, framing)
+            source, path, settings = self._inputs(photo, music, offset, length, fps, seed, width, height, framing,
+                                                  output_fps)
             planned, paths = self._show(source, path, settings, plan=plan)
             first = planned.plan.phrases[changed[0]]
             message = T.PLAN_EDITED.format(number=", ".join(str(i + 1) for i in changed), moves=moves_text(first))
@@ -247,14 +250,15 @@ class ChoreographyPanel:
             return self._failed(T.PLAN_NOT_CHANGED, exc, shown, rows)
 
     def put_move(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
-                 framing=None, move=None, number=None, table=None, shown: DancePlan | None = None):
+                 framing=None, output_fps=None, move=None, number=None, table=None, shown: DancePlan | None = None):
         """The move menu: phrase ``number`` dances ``move`` for all its counts; the skeleton preview follows."""
         rows = table_rows(table)
         try:
             if shown is None:
                 raise PlanEditError(T.PLAN_NONE)
             plan = with_move(shown, number, move)
-            source, path, settings = self._inputs(photo, music, offset, length, fps, seed, width, height, framing)
+            source, path, settings = self._inputs(photo, music, offset, length, fps, seed, width, height, framing,
+                                                  output_fps)
             planned, paths = self._show(source, path, settings, plan=plan)
             n = _integer(number, T.PHRASE_LABEL)
             message = T.PLAN_EDITED.format(number=n, moves=moves_text(planned.plan.phrases[n - 1]))
@@ -263,7 +267,7 @@ class ChoreographyPanel:
             return self._failed(T.PLAN_NOT_CHANGED, exc, shown, rows)
 
     def upload(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
-               framing=None, file=None, table=None, shown: DancePlan | None = None):
+               framing=None, output_fps=None, file=None, table=None, shown: DancePlan | None = None):
         """An uploaded choreography.json: checked, then checked against this music (its sha256 and segment) and
         shown; a file that cannot be used leaves the plan shown as it was, with its one-line reason."""
         rows = table_rows(table)
@@ -274,7 +278,8 @@ class ChoreographyPanel:
             if not isinstance(source, str):
                 raise ChoreographyPlanError("the choreography must be a choreography.json file")
             plan = load_plan(source)
-            inputs = self._inputs(photo, music, offset, length, fps, seed, width, height, framing)
+            inputs = self._inputs(photo, music, offset, length, fps, seed, width, height, framing,
+                                                  output_fps)
             planned, paths = self._show(*inputs, plan=plan)
             plan = planned.plan
             message = T.PLAN_LOADED.format(phrases=len(plan.phrases), style=plan.style, seed=plan.seed)
@@ -283,14 +288,14 @@ class ChoreographyPanel:
             return self._failed(T.PLAN_NOT_LOADED, exc, shown, rows)
 
     def follow(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
-               framing=None, shown: DancePlan | None = None):
+               framing=None, output_fps=None, shown: DancePlan | None = None):
         """The page's skeleton preview after an input changed: the plan shown, danced on the new inputs; when it
         no longer fits the music (other music, another segment) it is dropped and the preview is a fresh dance.
         Returns the panel's outputs."""
         if shown is not None:
             try:
                 source, path, settings = self._inputs(photo, music, offset, length, fps, seed, width, height,
-                                                      framing)
+                                                      framing, output_fps)
                 planned, paths = self._show(source, path, settings, plan=shown)
                 return (gr.update(), gr.update(), str(paths["skeleton"]), T.SKELETON_PLANNED, gr.update(),
                         gr.update(), gr.update())
@@ -298,13 +303,15 @@ class ChoreographyPanel:
                 pass
             except UserError:  # a missing or unusable input: the preview says why, the plan stays
                 return (gr.update(), gr.update(),
-                        *self.app.skeleton_preview(photo, music, offset, length, fps, seed, width, height, framing),
+                        *self.app.skeleton_preview(photo, music, offset, length, fps, seed, width, height, framing,
+                                                  output_fps),
                         gr.update(), gr.update(), gr.update())
             except Exception as exc:  # our bug: logged, said in place of the preview; the plan stays
                 message = _capital(report_internal(logger, "skeleton preview", exc)) + "."
                 return (gr.update(), gr.update(), None, T.SKELETON_FAILED.format(message=message), gr.update(),
                         gr.update(), gr.update())
-        video, message = self.app.skeleton_preview(photo, music, offset, length, fps, seed, width, height, framing)
+        video, message = self.app.skeleton_preview(photo, music, offset, length, fps, seed, width, height, framing,
+                                                  output_fps)
         if shown is None:
             return gr.update(), gr.update(), video, message, gr.update(), gr.update(), gr.update()
         return None, [], video, message, T.PLAN_FORGOTTEN, None, gr.update()

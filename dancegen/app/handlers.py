@@ -239,14 +239,14 @@ class DanceApp:
         return max(MIN_MUSIC_S, min(self.config.default_seconds, self.max_music_s))
 
     def settings(self, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None, guidance=None,
-                 fps=8.0, width=None, height=None, framing=None) -> GenerationSettings:
+                 fps=8.0, width=None, height=None, framing=None, output_fps=None) -> GenerationSettings:
         """Control values (numbers, strings or None) -> GenerationSettings, which checks the ranges (gr.Error)."""
         with _reported("settings"):
             return self._settings(offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height,
-                                  framing)
+                                  framing, output_fps)
 
     def _settings(self, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None, guidance=None,
-                  fps=8.0, width=None, height=None, framing=None) -> GenerationSettings:
+                  fps=8.0, width=None, height=None, framing=None, output_fps=None) -> GenerationSettings:
         """Control values -> GenerationSettings (SettingsError for a value that is not a number or out of range).
         Width and height both "auto" (or None): the canvas follows the photo's shape."""
         defaults = GenerationSettings()
@@ -261,6 +261,7 @@ class DanceApp:
             steps=_integer(steps, T.STEPS_LABEL),
             guidance=_number(guidance, T.GUIDANCE_LABEL),
             fps=_number(fps, T.FPS_LABEL, defaults.fps),
+            output_fps=_number(output_fps, T.OUTPUT_FPS_LABEL),  # None: 24, or fps when higher
             size=None if size[0] is None else size,
             music_offset_s=_number(offset, T.OFFSET_LABEL, 0.0),
             seconds=_number(length, T.LENGTH_LABEL, self.default_seconds()),
@@ -321,7 +322,7 @@ class DanceApp:
             return T.NO_FACE.format(message=exc.message), gr.update(value=None, visible=False)
 
     def skeleton_preview(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
-                         framing=None):
+                         framing=None, output_fps=None):
         """Photo + music -> (skeleton mp4 with the music, message). Missing or unusable input: no video, the reason.
 
         Face and music problems are reported inline (the face and music previews already raised them)."""
@@ -331,7 +332,7 @@ class DanceApp:
         if source is None:
             return None, T.SKELETON_NEEDS_PHOTO
         settings = self.settings(offset=offset, length=length, fps=fps, seed=seed, width=width, height=height,
-                                 framing=framing)
+                                 framing=framing, output_fps=output_fps)
         with _reported("skeleton preview"):
             try:
                 video_path = self.studio.skeleton_preview(source, path, settings)
@@ -420,12 +421,14 @@ class DanceApp:
             self.stops.release(key, flag)
 
     def generate(self, photo, music, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None,
-                 guidance=None, fps=8.0, width=None, height=None, framing=None, request: gr.Request | None = None,
+                 guidance=None, fps=8.0, width=None, height=None, framing=None, output_fps=None,
+                 request: gr.Request | None = None,
                  progress: gr.Progress = gr.Progress()):
         """The API's generation: photo + music + settings -> (baseline mp4, identity mp4, side-by-side mp4,
         similarity plot update, similarity text, notes). What goes wrong is raised as gr.Error with its message (a
         script gets an exception); a Stop press returns empty results and says so."""
-        controls = (offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height, framing)
+        controls = (offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height, framing,
+                    output_fps)
         try:
             with _reported("generation"):
                 return self._generate(photo, music, controls, request, progress)
@@ -433,14 +436,16 @@ class DanceApp:
             return (*_no_results(), T.STATUS_STOPPED)
 
     def generate_page(self, photo, music, offset=0.0, length=None, alpha=1.0, id_tokens=None, seed=None, steps=None,
-                      guidance=None, fps=8.0, width=None, height=None, framing=None, plan=None, style=None,
+                      guidance=None, fps=8.0, width=None, height=None, framing=None, output_fps=None, plan=None,
+                      style=None,
                       request: gr.Request | None = None, progress: gr.Progress = gr.Progress()):
         """The page's generation: the six results, then the Generate and Stop buttons, the status line and the face
         and music messages. Whatever happens (done, bad input, out of memory, Stop, our bug) every one of them is
         set, so the page is ready for the next try; the message stays in the status line, and beside the photo or
         the music when it is about one of them, until the next action. ``plan``: the choreography panel's plan
         (a DancePlan) to dance; without one the dance is planned in ``style`` (None or "auto": from the music)."""
-        controls = (offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height, framing)
+        controls = (offset, length, alpha, id_tokens, seed, steps, guidance, fps, width, height, framing,
+                    output_fps)
         keep = gr.update()
         try:
             results = self._generate(photo, music, controls, request, progress, plan, style)
@@ -468,6 +473,7 @@ class DanceApp:
         table, similarity_text = similarity_view(report.get("metrics") or {})
         plot = gr.update(value=table, visible=table is not None)
         summary = T.RESULT_SUMMARY.format(frames=report["frames"], seconds=report["seconds"], fps=report["fps"],
+                                          output_fps=report["output_fps"],
                                           width=report["width"], height=report["height"], steps=report["steps"],
                                           total=elapsed_s)
         notes = summary + ("\n\n" + _notices(result.warnings) if result.warnings else "")

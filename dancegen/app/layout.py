@@ -102,6 +102,9 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
                         steps = gr.Slider(**_range("steps"), value=preset.steps, label=T.STEPS_LABEL, elem_id="steps")
                         guidance = gr.Slider(**_range("guidance"), value=preset.guidance, label=T.GUIDANCE_LABEL)
                         fps = gr.Slider(**_range("fps"), value=defaults.fps, label=T.FPS_LABEL, elem_id="fps")
+                        output_fps = gr.Slider(**_range("output_fps"), value=defaults.output_fps,
+                                               label=T.OUTPUT_FPS_LABEL, info=T.OUTPUT_FPS_INFO,
+                                               elem_id="output-fps")
                         with gr.Row():  # "auto": the canvas follows the photo's shape
                             width = gr.Dropdown(_sizes(), value=AUTO, label=T.WIDTH_LABEL, info=T.SIZE_INFO,
                                                 min_width=120, elem_id="width")
@@ -163,13 +166,13 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
             # ---- events. The page's own events show every message where it belongs and leave the page ready for the
             # next try; the API endpoints (gradio_client, examples/client.py) hang on hidden buttons and raise errors,
             # so a script gets an exception. Previews are quick and share a small limit; generation has its own slots.
-            skeleton_inputs = [photo, music, offset, length, fps, seed, width, height, framing]
+            skeleton_inputs = [photo, music, offset, length, fps, seed, width, height, framing, output_fps]
             skeleton_outputs = [skeleton, skeleton_text]
             panel_outputs = [plan, table, skeleton, skeleton_text, plan_text, plan_file, seed]  # PANEL_OUTPUTS
             follow = dict(fn=panel.follow, inputs=[*skeleton_inputs, plan], outputs=panel_outputs)  # the plan shown
             music_inputs, music_outputs = [music, offset, length], [music_text, music_plot]
             generate_inputs = [photo, music, offset, length, alpha, id_tokens, seed, steps, guidance, fps, width,
-                               height, framing]
+                               height, framing, output_fps]
             results = [baseline, identity, download, similarity_plot, similarity_text, notes]
             estimate_inputs = [music, offset, length, fps, steps, width, height, photo]
             face_inputs, face_outputs = [photo, width, height], [face_image, face_text]
@@ -205,7 +208,8 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
                                 **preview, **private)
                 event.then(**follow, **preview, **private)
                 then_estimate(event)
-            for trigger in (seed.submit, seed.blur, fps.release, width.input, height.input, framing.input):
+            for trigger in (seed.submit, seed.blur, fps.release, output_fps.release, width.input, height.input,
+                            framing.input):
                 event = trigger(**follow, trigger_mode="always_last", **preview, **private)
                 then_estimate(event)
             for trigger in (width.input, height.input):  # the preview's frame follows the size

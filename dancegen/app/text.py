@@ -33,7 +33,9 @@ FRAMING_INFO = ("Photo's scale: the skeleton lies on the person, as the model ex
 ADVANCED_LABEL = "Advanced"
 STEPS_LABEL = "Denoising steps"
 GUIDANCE_LABEL = "Guidance"
-FPS_LABEL = "Frames per second"
+FPS_LABEL = "Frames generated per second"
+OUTPUT_FPS_LABEL = "Frames per second in the video"
+OUTPUT_FPS_INFO = "At least the generated rate: the frames in between are interpolated along the motion."
 WIDTH_LABEL = "Width (px)"
 HEIGHT_LABEL = "Height (px)"
 SIZE_INFO = "Auto: the video takes the photo's shape (portrait, square or landscape)."
@@ -156,8 +158,8 @@ METRIC_ROWS = (
 )
 METRICS_NOTE = "<small>{text}</small>"
 RESULT_SUMMARY = (
-    "Made {frames} frames ({seconds:.1f} s at {fps:g} fps, {width}x{height}, denoising steps: {steps}) "
-    "in {total:.1f} s."
+    "Made {frames} frames ({seconds:.1f} s at {fps:g} fps, {width}x{height}, denoising steps: {steps}), shown at "
+    "{output_fps:g} fps, in {total:.1f} s."
 )
 STATUS_READY = "Ready."
 STATUS_QUEUED = "Generating: progress shows on the results below. Stop ends the run within a moment."

@@ -30,6 +30,8 @@ chunk), the reference face, the poses and the music's beats (and optionally a gr
       body_rate                fraction of frames where the body was re-detected (DWPose; real path)
       flicker                  mean |frame t - frame t-1| in grey levels over still pixels (quality.py says which)
       still_fraction           fraction of pixels (over all frame pairs) that counted as still
+      flicker_output           the same flicker over the written video at the output rate (in-between frames
+                               included; every other metric is of the generated frames)
       psnr, ssim               per-frame mean against the ground truth (torchmetrics), with --ground-truth only
       lpips                    LPIPS (AlexNet) against the ground truth, only when its backbone weights are here
       gt_frames                frames compared with the ground truth (None without one)

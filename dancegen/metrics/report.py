@@ -54,6 +54,7 @@ class GenerationMetrics:
                 self.notes.append(NO_FACE_IN_PHOTO if analyser.source == OFFLINE_SOURCE else
                                   f"{analyser.recognizer} found no face in the photo, so it does not judge identity")
         self.flicker = FlickerMeter(self.names, margin_px(*size, still_margin), skeleton_scale)
+        self.output_flicker = FlickerMeter(self.names, margin_px(*size, still_margin), skeleton_scale)
         self.motion = {name: RedetectedMotion(body_detector, self.n_frames) for name in self.names} \
             if body_detector is not None else {}
         if body_detector is None:
@@ -79,6 +80,12 @@ class GenerationMetrics:
         for name, meter in self.truth.items():
             meter.add(frames[name], truth if truth is not None else frames[name][:0])
 
+    def add_output(self, frames: dict[str, np.ndarray], skeletons: np.ndarray) -> None:
+        """The next output frames of every video ({name: [m, H, W, 3]}, at the output rate, in-between frames
+        included) and their skeleton drawings: only their flicker is measured (the other metrics judge the
+        generated frames)."""
+        self.output_flicker.add(frames, skeletons)
+
     def _row(self, name: str, scores: dict[tuple[str, str], IdentityScore]) -> dict:
         row: dict = {}
         for model in self.models:
@@ -92,6 +99,7 @@ class GenerationMetrics:
         row["beat_alignment_generated"] = round(generated, 4) if generated is not None else None
         row["body_rate"] = round(motion.body_rate(), 4) if motion is not None else None
         row.update(self.flicker.score(name))
+        row["flicker_output"] = self.output_flicker.score(name)["flicker"]
         meter = self.truth.get(name)
         row.update(meter.score() if meter is not None else {"psnr": None, "ssim": None, "lpips": None,
                                                             "gt_frames": None})

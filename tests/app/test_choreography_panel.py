@@ -52,8 +52,9 @@ def panel(studio) -> ChoreographyPanel:
 
 
 def scene(music, seed=1, length=SECONDS, fps=8, offset=0.0, photo=ASTRONAUT):
-    """The skeleton preview's inputs: photo, music, offset, length, fps, seed, width, height, framing."""
-    return photo, music, offset, length, fps, seed, "auto", "auto", "photo"
+    """The skeleton preview's inputs: photo, music, offset, length, fps, seed, width, height, framing, output fps
+    (the generation rate: no frames in between, a quick preview)."""
+    return photo, music, offset, length, fps, seed, "auto", "auto", "photo", fps
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +219,7 @@ def test_generate_dances_the_plan_shown(panel, files):
     k = dance_indices(shown)[0]
     shown = out(panel.put_move(*scene(short, length=3), "two_step", k + 1, None, shown))["plan"]
     results = panel.app.generate_page(ASTRONAUT, short, 0.0, 3, 1.0, None, 1, 1, None, 4, "auto", "auto", "photo",
-                                      plan=shown, style="pop")
+                                      output_fps=4, plan=shown, style="pop")
     assert results[-3].startswith("Done."), results[-3]
     folder = Path(results[0]).parent
     assert load_plan(folder / "choreography.json") == shown

@@ -36,7 +36,8 @@ REPO = Path(__file__).resolve().parents[2]
 ASTRONAUT = REPO / "assets" / "astronaut.png"
 GROUP = REPO / "assets" / "group.png"
 SR = 22050
-FAST = dict(length=3, steps=1, fps=8)  # 24 frames at 128x128, one denoising step: a few seconds on 2 cores
+FAST = dict(length=3, steps=1, fps=8, output_fps=8)  # 24 frames at 128x128, one denoising step: a few seconds on 2
+# cores, written at the generation rate (no in-between frames: tests/io/test_interpolate.py)
 
 
 class Recorder:
@@ -184,7 +185,7 @@ def test_skeleton_preview_is_an_mp4_with_the_music(app, files):
     video, text = app.skeleton_preview(str(ASTRONAUT), str(files["short"]), 0, 3, 6, 1, 128, 192)
     info = probe(video)
     assert text == T.SKELETON_READY
-    assert (info.width, info.height) == (256, 384) and info.n_frames == 18  # drawn at 2x; 3 s at 6 fps
+    assert (info.width, info.height) == (256, 384) and info.n_frames == 72  # drawn at 2x; 3 s at 24 fps (output)
     assert info.audio_codec == "aac" and abs(info.audio_duration_s - 3.0) < 0.1
 
 
@@ -480,9 +481,10 @@ def test_zero_gpu_wrapper_gets_a_duration_and_picklable_work(studio, files, monk
 
     monkeypatch.setitem(sys.modules, "spaces", types.SimpleNamespace(GPU=GPU))
     app = DanceApp(studio, ServeConfig(zero_gpu=True))
-    outputs = app.generate(str(ASTRONAUT), str(files["short"]), length=2, fps=2, steps=1, progress=Recorder())
+    outputs = app.generate(str(ASTRONAUT), str(files["short"]), length=2, fps=2, steps=1, output_fps=2,
+                           progress=Recorder())
     assert probe(outputs[0]).n_frames == 4 and probe(outputs[1]).n_frames == 4
-    assert requests == [app.gpu_seconds(None, None, app.settings(length=2, fps=2, steps=1))]
+    assert requests == [app.gpu_seconds(None, None, app.settings(length=2, fps=2, steps=1, output_fps=2))]
 
 
 def test_gpu_seconds_grow_with_frames_steps_and_size(app):
@@ -521,8 +523,8 @@ def test_example_client_runs_against_the_app(server):
     assert PIL.Image.open(lines["face preview"]).width > 512
     for key in ("baseline", "identity"):
         info = probe(lines[key])
-        assert info.n_frames == 12 and info.audio_codec == "aac"  # 3 s at 4 fps
-    assert probe(lines["side by side"]).n_frames == 12
+        assert info.n_frames == 72 and info.audio_codec == "aac"  # 3 s made at 4 fps, written at the app's 24
+    assert probe(lines["side by side"]).n_frames == 72
 
 
 def test_api_errors_reach_the_client_as_their_message(server, files):

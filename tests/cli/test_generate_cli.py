@@ -12,6 +12,8 @@ import soundfile as sf
 from PIL import Image
 from support.paths import ASTRONAUT
 
+from dancegen.io.video import probe
+
 FAST = dict(steps=2, fps=8.0)
 
 
@@ -27,22 +29,24 @@ def test_cli_generate_writes_videos_and_report(tmp_path, drum_music):
     truth = write_mp4(np.stack([np.asarray(Image.open(ASTRONAUT).convert("RGB"))] * 4), 4, tmp_path / "truth.mp4")
     out = tmp_path / "out"
     proc = run_cli("--photo", ASTRONAUT, "--music", drum_music, "--out", out, "--seconds", 2, "--fps", 4,
-                   "--steps", 1, "--alpha", 0.5, "--id-tokens", 2, "--seed", 11, "--unet-batch", 2,
-                   "--framing", "photo", "--ground-truth", truth)
+                   "--output-fps", 12, "--steps", 1, "--alpha", 0.5, "--id-tokens", 2, "--seed", 11,
+                   "--unet-batch", 2, "--framing", "photo", "--ground-truth", truth)
     assert proc.returncode == 0, proc.stderr
     assert {p.name for p in out.iterdir()} == {"baseline.mp4", "identity.mp4", "side_by_side.mp4", "skeleton.mp4",
                                                "report.json", "choreography.json", "counts.md"}
     report = json.loads((out / "report.json").read_text())
     assert (report["alpha"], report["id_tokens"], report["seed"], report["fps"], report["frames"]) == (0.5, 2, 11,
                                                                                                         4.0, 8)
-    assert report["framing"] == "photo"
+    assert report["framing"] == "photo" and (report["output_fps"], report["output_frames"]) == (12.0, 24)
+    assert probe(out / "baseline.mp4").n_frames == 24  # 2 s at 12 fps: two frames in between each generated one
     for row in report["metrics"]["videos"].values():
         assert row["gt_frames"] == 4 and 0 < row["ssim"] < 1 and 0 < row["psnr"] < 30
     assert "the ground truth ends after 4 of 8 frames; only those were compared" in report["metrics"]["notes"]
 
 
 @pytest.mark.parametrize("case", ["missing photo", "not an image", "silent music", "no face", "bad alpha",
-                                  "bad unet batch", "missing ground truth"])
+                                  "bad unet batch", "missing ground truth", "output fps below fps",
+                                  "zero output fps"])
 def test_cli_bad_input_one_line_exit_2_no_output(tmp_path, drum_music, case):
     photo, music, extra = ASTRONAUT, drum_music, []
     if case == "missing photo":
@@ -60,6 +64,10 @@ def test_cli_bad_input_one_line_exit_2_no_output(tmp_path, drum_music, case):
         extra = ["--alpha", "-3"]
     elif case == "missing ground truth":
         extra = ["--ground-truth", tmp_path / "nope.mp4"]
+    elif case == "output fps below fps":
+        extra = ["--fps", "12", "--output-fps", "8"]
+    elif case == "zero output fps":
+        extra = ["--output-fps", "0"]
     else:
         extra = ["--unet-batch", "0"]
     out = tmp_path / "out"
@@ -68,6 +76,8 @@ def test_cli_bad_input_one_line_exit_2_no_output(tmp_path, drum_music, case):
     lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "Traceback" not in proc.stderr
     assert not out.exists()
+    if "output fps" in case:
+        assert lines[0].startswith("error: output fps must be")
 
 
 def test_the_dancegen_console_script_is_installed():

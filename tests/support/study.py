@@ -18,7 +18,8 @@ from support.paths import ASTRONAUT
 from dancegen.config import GenerationSettings
 
 SR = 22050
-CELL = dict(seconds=2.0, steps=1, size=(64, 64), fps=4.0)  # the request settings every study test shares
+CELL = dict(seconds=2.0, steps=1, size=(64, 64), fps=4.0, output_fps=4.0)  # the request settings every study test
+# shares (written at the generation rate)
 
 
 def make_inputs(folder: Path, faces: int = 2, songs: int = 2, failing: bool = True) -> tuple[Path, Path]:
