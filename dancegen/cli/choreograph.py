@@ -22,7 +22,7 @@ from . import ArgumentParser, run
 from .generate import output_folder, remove_empty
 
 # the request settings that shape a dance (the others are the video model's)
-DANCE_SETTINGS = ("seed", "fps", "size", "music_offset_s", "seconds", "framing", "style")
+DANCE_SETTINGS = ("seed", "fps", "output_fps", "size", "music_offset_s", "seconds", "framing", "style")
 
 
 def _skip(cls: type, keep: Sequence[str]) -> tuple[str, ...]:

@@ -67,7 +67,8 @@ def test_choreograph_writes_the_five_files_without_loading_a_video_model(danced,
     sheet = (out / "counts.md").read_text()
     assert sheet.startswith(f"Style: {plan.style}, seed 3") and "| time | section | bar |" in sheet
     info = probe(out / "skeleton.mp4")
-    assert info.n_frames == 48 and info.audio_codec == "aac" and info.width >= 128
+    assert info.n_frames == 144 and info.fps == 24  # drawn at the output rate (24 by default), poses in between
+    assert info.audio_codec == "aac" and info.width >= 128
     report = json.loads((out / "report.json").read_text())
     assert report["style"] == plan.style and report["seed"] == 3 and report["frames"] == 48
     assert report["music"]["sha256"] == plan.music.sha256
