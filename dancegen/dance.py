@@ -266,11 +266,12 @@ def _write_text(path: Path, text: str) -> Path:
 
 
 @contextlib.contextmanager
-def work_folder(out_dir: str | os.PathLike) -> Iterator[tuple[Path, Path]]:
+def work_folder(out_dir: str | os.PathLike, made: bool | None = None) -> Iterator[tuple[Path, Path]]:
     """-> (the folder, a hidden work folder inside it, removed however the run ends). The folder is made; a
-    folder made here and left empty goes too. OutputError for a file or a folder we cannot write."""
+    folder made here (``made``; default: it did not exist) and left empty goes too. OutputError for a file or a
+    folder we cannot write."""
     final_dir = Path(out_dir)
-    made = not final_dir.exists()
+    made = not final_dir.exists() if made is None else made
     if final_dir.exists() and not final_dir.is_dir():
         raise OutputError(f"the output folder {final_dir} is a file")
     try:

@@ -15,7 +15,6 @@ import contextlib
 import json
 import math
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -29,7 +28,7 @@ import torch
 
 from .choreo import DancePlan, ProceduralChoreographer
 from .config import Framing, GenerationSettings, Mode, NoFace, StudioConfig, check_seconds
-from .dance import DanceDesk, PlannedDance, move_into_place, music_ref, place_body, segment
+from .dance import DanceDesk, PlannedDance, move_into_place, music_ref, place_body, segment, work_folder
 from .errors import GenerationCancelled, GroundTruthError, NoFaceError, OutOfMemory, OutputError, SettingsError
 from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, antelopev2_folder, require_antelopev2
 from .face.preview import draw_preview
@@ -391,23 +390,13 @@ class DanceStudio:
     def _output_place(self, out_dir: Path | None) -> Iterator[tuple[Path, Path]]:
         """-> (the request's folder, a work folder inside it). The work folder goes however the run ends (Ctrl-C and
         SIGTERM too), and so does a request folder made here and left empty; OutputError for one we cannot write."""
-        final_dir = Path(out_dir) if out_dir is not None else self.outputs.path()
-        made = out_dir is None or not final_dir.exists()
         try:
-            if final_dir.exists() and not final_dir.is_dir():
-                raise OutputError(f"the output folder {final_dir} is a file")
-            final_dir = self.outputs.create() if out_dir is None else final_dir
-            final_dir.mkdir(parents=True, exist_ok=True)
-            work_dir = Path(tempfile.mkdtemp(prefix=".partial-", dir=final_dir))
+            final_dir = Path(out_dir) if out_dir is not None else self.outputs.create()
         except OSError as exc:
-            raise OutputError(f"cannot write into the output folder {final_dir}: {exc.strerror or exc}") from None
-        try:
-            yield final_dir, work_dir
-        finally:
-            shutil.rmtree(work_dir, ignore_errors=True)
-            if made:
-                with contextlib.suppress(OSError):  # only when empty: the run did not finish
-                    final_dir.rmdir()
+            raise OutputError(f"cannot write into the output folder {self.outputs.path()}: "
+                              f"{exc.strerror or exc}") from None
+        with work_folder(final_dir, made=True if out_dir is None else None) as place:
+            yield place
 
     def _generate(self, photo: PhotoSource, music_path: str | os.PathLike, settings: GenerationSettings,
                   progress: Callable[[Progress], None] | None, should_stop: Callable[[], bool] | None,
