@@ -27,6 +27,17 @@ SLOW_FIRST = ("tests/test_memory.py", "tests/app/test_handlers.py", "tests/test_
               "tests/pipeline/test_pipeline.py", "tests/study/test_study.py", "tests/train/test_train.py")
 
 
+def pytest_configure(config):
+    """Before the xdist workers start (in the controller, or the only process): compile librosa's numba functions
+    once, so their on-disk cache is written by one process. Two workers compiling into a fresh venv at once crashed
+    one of them (a segmentation fault reading the other's half-written cache)."""
+    if hasattr(config, "workerinput"):  # a worker: the controller has done it
+        return
+    from dancegen.music import warm_up
+
+    warm_up()
+
+
 def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
     root = Path(config.rootpath)
