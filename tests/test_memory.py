@@ -1,10 +1,11 @@
 """Host memory stays flat in the song's length: frames go from the VAE straight into the video writers.
 
-A generation where whole videos held as arrays would dominate (the tiny preset, 1 denoising step, 20 frames a
-second: 800 frames for 40 s of music, ~170 MB of frames for the two videos and the side-by-side clip, about 15 % of
-the process) is run in a fresh process for 8 s and for 40 s of music, both at once; the peak resident memory of the
-two must be within 10 % (streaming grows ~3 % over those 640 frames: the latents). The videos
-are written at the generation rate (no frames in between; the interpolator keeps one frame,
+A generation whose decoded frames were held for the whole video would grow with the song (the tiny preset, 1
+denoising step, 20 frames a second: 800 frames for 40 s of music) and is run in a fresh process for 8 s and for 40 s
+of music, both at once; the peak resident memory of the two must be within 10 %. Tried: holding every decoded
+chunk as float32 (what the VAE gives) makes it 1.19 and fails; holding them as uint8 (78 MB over 800 frames at
+128 x 128, about 6 % of the process, the size of the latents that are held by design) is not caught at this size.
+The videos are written at the generation rate (no frames in between; the interpolator keeps one frame,
 tests/io/test_interpolate.py), which keeps this, the suite's longest test, at a few minutes.
 """
 
