@@ -14,12 +14,10 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from ..config import GenerationSettings, StudioConfig, add_arguments, check_seconds, from_arguments
-from ..errors import UserError
+from ..config import GenerationSettings, StudioConfig, add_arguments
 from . import ArgumentParser, run
-from .generate import output_folder, remove_empty
+from .generate import output_folder, remove_empty, request
 
 # the request settings that shape a dance (the others are the video model's)
 DANCE_SETTINGS = ("seed", "fps", "output_fps", "size", "music_offset_s", "seconds", "framing", "style")
@@ -46,18 +44,12 @@ def build_parser() -> ArgumentParser:
 
 def _choreograph(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
-    for label, value in (("photo", args.photo), ("music", args.music), ("choreography", args.choreography)):
-        if value is not None and not Path(value).is_file():
-            raise UserError(f"{label} file not found: {value}")
-    settings = from_arguments(GenerationSettings, args)
-    config = from_arguments(StudioConfig, args)
-    check_seconds(settings, config.max_music_s)
+    settings, config, plan = request(args, {"photo": args.photo, "music": args.music})
 
-    from ..dance import DanceDesk, read_plan  # the face and music stages load once the flags are known to be good
+    from ..dance import DanceDesk  # the face and music stages load once the flags are known to be good
     from ..face import FaceAnalyser
     from ..music import MusicLibrary
 
-    plan = read_plan(args.choreography, args.music) if args.choreography is not None else None
     made = output_folder(args.out)
     try:
         desk = DanceDesk(FaceAnalyser(), MusicLibrary(config.max_music_s), skeleton_min_px=config.skeleton_video_min_px)

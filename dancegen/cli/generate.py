@@ -52,6 +52,22 @@ def output_folder(path: str | Path) -> list[Path]:
     return made
 
 
+def request(args, files: dict[str, str | None]):
+    """A command's flags -> (GenerationSettings, StudioConfig, the --choreography plan or None), checked before
+    any model loads: every named input file exists, the length is within --max-music-s, and the plan reads and was
+    made for this music (one-line UserErrors). Imports no torch."""
+    for label, value in {**files, "choreography": args.choreography}.items():
+        if value is not None and not Path(value).is_file():
+            raise UserError(f"{label} file not found: {value}")
+    settings = from_arguments(GenerationSettings, args)
+    config = from_arguments(StudioConfig, args)
+    check_seconds(settings, config.max_music_s)
+    from ..dance import read_plan  # no torch
+
+    plan = read_plan(args.choreography, args.music) if args.choreography is not None else None
+    return settings, config, plan
+
+
 def remove_empty(folders: list[Path]) -> None:
     """Remove each of ``folders`` (deepest first) that is an empty folder."""
     for folder in folders:
@@ -61,16 +77,8 @@ def remove_empty(folders: list[Path]) -> None:
 
 def _generate(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
-    for label, value in (("photo", args.photo), ("music", args.music), ("ground-truth video", args.ground_truth),
-                         ("choreography", args.choreography)):
-        if value is not None and not Path(value).is_file():
-            raise UserError(f"{label} file not found: {value}")
-    settings = from_arguments(GenerationSettings, args)
-    config = from_arguments(StudioConfig, args)
-    check_seconds(settings, config.max_music_s)
-    from ..dance import read_plan  # no torch; a bad plan fails before the models load
-
-    plan = read_plan(args.choreography, args.music) if args.choreography is not None else None
+    settings, config, plan = request(args, {"photo": args.photo, "music": args.music,
+                                            "ground-truth video": args.ground_truth})
     made = output_folder(args.out)
     try:
         from ..studio import DanceStudio  # torch and the models load only once the flags are known to be good
