@@ -159,9 +159,11 @@ def _arm_sub_key(row: np.ndarray, key: np.ndarray, and_: np.ndarray, nxt: np.nda
     return lifts
 
 
-def hermite(t: np.ndarray, kt: np.ndarray, kv: np.ndarray, hit: np.ndarray) -> np.ndarray:
+def hermite(t: np.ndarray, kt: np.ndarray, kv: np.ndarray, hit: np.ndarray, n_tail: int = 0) -> np.ndarray:
     """Values at ``t`` [T] of the cubic through keys (kt [K], kv [K]): zero slope at hits, at both ends and at
-    local extremes, a Fritsch-Carlson limited slope elsewhere (no overshoot); constant outside the keys."""
+    local extremes, a Fritsch-Carlson limited slope elsewhere (no overshoot); constant outside the keys. The last
+    ``n_tail`` keys belong to the next phrase: the slope at the key before them is one-sided (half the secant from
+    its own previous key), so nothing before the last own key depends on the next phrase."""
     if kt.size == 1:
         return np.full(t.shape, kv[0])
     h = np.diff(kt)
@@ -172,6 +174,9 @@ def hermite(t: np.ndarray, kt: np.ndarray, kv: np.ndarray, hit: np.ndarray) -> n
     ok = (a * b > 0) & ~hit[1:-1]
     lim = 3.0 * np.minimum(np.abs(a), np.abs(b))
     m[1:-1] = np.where(ok, np.sign(w) * np.minimum(np.abs(w), lim), 0.0)
+    last = kt.size - 1 - n_tail  # the last own key
+    if n_tail > 0 and 0 < last:
+        m[last] = 0.0 if hit[last] else 0.5 * d[last - 1]
     i = np.clip(np.searchsorted(kt, t, side="right") - 1, 0, kt.size - 2)
     u = np.clip((t - kt[i]) / np.maximum(h[i], 1e-9), 0.0, 1.0)
     u2, u3 = u * u, u * u * u
@@ -290,13 +295,17 @@ def evaluate_phrase(keys: PhraseKeys, t: np.ndarray, rig: Rig, rest: np.ndarray,
     K = keys.kt.size
     seg = np.clip(np.searchsorted(keys.kt, t, side="right") - 1, 0, K - 1)  # [T]
     own = np.arange(K) < K - n_fixed_tail
+    # frames after the last own key run into the next phrase's keys: they never shrink this phrase's keys (a frame
+    # there that leaves the box is moved in by the last resort), so nothing before them depends on the next phrase
+    into_next = seg >= K - 1 - n_fixed_tail if n_fixed_tail else np.zeros(t.size, bool)  # [T]
     cfg_turn_max, cfg_turn_step = _ARM_TURN
 
     def run(kv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         prm = np.empty((t.size, N_PARAMS))
         for p in range(N_PARAMS):
             ok = np.isfinite(kv[:, p])
-            prm[:, p] = hermite(t, keys.kt[ok], kv[ok, p], keys.hit[ok]) if ok.any() else rest[p]
+            n_tail = int((ok & ~own).sum())
+            prm[:, p] = hermite(t, keys.kt[ok], kv[ok, p], keys.hit[ok], n_tail) if ok.any() else rest[p]
         prm[:, P_YAW] = yaw
         return forward(rig, prm, feet_x, lift)
 
@@ -312,9 +321,9 @@ def evaluate_phrase(keys: PhraseKeys, t: np.ndarray, rig: Rig, rest: np.ndarray,
     kv = values()
     for _ in range(40):
         out, shown = run(kv)
-        bad = _outside(out, shown, lo, hi, relevant)  # [T, 3]
+        bad = _outside(out, shown, lo, hi, relevant) & ~into_next[:, None]  # [T, 3]
         if not bad.any():
-            return _knees_inside(out, lo, hi, relevant), shown, kv
+            break
         changed = False
         for g in range(3):
             if not bad[:, g].any():
@@ -339,7 +348,8 @@ def evaluate_phrase(keys: PhraseKeys, t: np.ndarray, rig: Rig, rest: np.ndarray,
             break
         a = np.where(a < 0.03, 0.0, a)
         kv = values()
-    out, shown = run(kv)
+    else:
+        out, shown = run(kv)
     out = _knees_inside(out, lo, hi, relevant)
     bad = _outside(out, shown, lo, hi, relevant).any(axis=1)
     if bad.any():  # last resort (the reference pose itself does not fit): move the whole body in

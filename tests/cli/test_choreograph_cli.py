@@ -88,8 +88,8 @@ def test_a_replayed_plan_gives_the_same_poses_bit_for_bit(danced, song, tmp_path
 
 
 def test_an_edited_move_changes_only_frames_of_its_phrase(danced, song, tmp_path, capsys):
-    """Frames more than a count from the edited phrase stay within a quarter pixel (the pick-up's spline runs into
-    the edited phrase's first key, so its last frames move by hundredths of a pixel; the ending is untouched)."""
+    """Frames more than a count from the edited phrase stay identical, bit for bit (the first dance phrase: the
+    pick-up before it runs into its first key)."""
     out, _ = danced
     obj = json.loads((out / "choreography.json").read_text())
     k = next(i for i, p in enumerate(obj["phrases"]) if p["kind"] == "dance")
@@ -103,7 +103,7 @@ def test_an_edited_move_changes_only_frames_of_its_phrase(danced, song, tmp_path
                              *SMALL)
     assert rc == 0 and not errors
     a, b = np.load(out / "poses.npy"), np.load(tmp_path / "e" / "poses.npy")
-    changed = ~np.all((np.abs(a - b) <= 0.25) | (np.isnan(a) & np.isnan(b)), axis=(1, 2))  # [T]
+    changed = ~np.all((a == b) | (np.isnan(a) & np.isnan(b)), axis=(1, 2))  # [T]
     t = np.arange(len(a)) / 8.0
     count = (phrase["end_s"] - phrase["start_s"]) / sum(m["counts"] for m in phrase["moves"])
     near = (t >= phrase["start_s"] - count - 1e-9) & (t <= phrase["end_s"] + count + 1e-9)
