@@ -15,7 +15,7 @@ from support.paths import ASSETS, ASTRONAUT
 
 from dancegen.config import GenerationSettings, StudioConfig
 from dancegen.errors import NoFaceError, OutOfMemory, SettingsError
-from dancegen.io.video import frames_of, probe
+from dancegen.io.read import frames_of, probe
 from dancegen.pose.render import SkeletonFrames
 from dancegen.studio import DanceStudio
 
