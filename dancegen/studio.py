@@ -32,7 +32,7 @@ from .dance import DanceDesk, PlannedDance, move_into_place, music_ref, place_bo
 from .errors import GenerationCancelled, GroundTruthError, NoFaceError, OutOfMemory, OutputError, SettingsError
 from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, antelopev2_folder, require_antelopev2
 from .face.preview import draw_preview
-from .io import interpolate, outputs, streams, video
+from .io import interpolate, outputs, read, streams, video
 from .io.photo import PhotoSource, load_photo
 from .metrics.report import GenerationMetrics
 from .models import get_preset, load_models, pick_device, pick_dtype, resolve_models
@@ -369,7 +369,7 @@ class DanceStudio:
         photo's scene lines up with the generated one; GroundTruthError, before any work, when it cannot be read)."""
         started = time.perf_counter()
         with self._ground_truth_errors():
-            truth = video.FrameSampler(ground_truth) if ground_truth is not None else None
+            truth = read.FrameSampler(ground_truth) if ground_truth is not None else None
         try:
             return self._generate(photo, music_path, settings, progress, should_stop, out_dir, truth, started,
                                   plan)
@@ -400,7 +400,7 @@ class DanceStudio:
 
     def _generate(self, photo: PhotoSource, music_path: str | os.PathLike, settings: GenerationSettings,
                   progress: Callable[[Progress], None] | None, should_stop: Callable[[], bool] | None,
-                  out_dir: Path | None, truth: video.FrameSampler | None, started: float,
+                  out_dir: Path | None, truth: read.FrameSampler | None, started: float,
                   plan: DancePlan | None = None) -> GenerationResult:
         # 1-3. Face, music, choreography
         job = self.prepare(photo, music_path, settings, plan)
@@ -440,7 +440,7 @@ class DanceStudio:
                                 warnings=job.warnings)
 
     def _write_streams(self, job: Prepared, output: DancePipelineOutput, folder: Path, report: Callable[..., None],
-                       truth: video.FrameSampler | None = None) -> tuple[dict[str, Path], dict]:
+                       truth: read.FrameSampler | None = None) -> tuple[dict[str, Path], dict]:
         """Decode the latents chunk by chunk into every mp4 at once (baseline, identity, side by side, skeleton), at
         the output rate (frames in between interpolated), measuring the generated frames (and the output's flicker)
         as they pass; only chunks of frames are ever in memory. -> (paths, the metrics)."""
