@@ -41,6 +41,16 @@ def test_banner_says_untrained_tiny_on_cpu(studio):
     assert "tiny" in banner and "untrained" in banner and "CPU" in banner
 
 
+def test_calibrate_measures_this_machines_rates_with_the_studios_models(tmp_path):
+    studio = DanceStudio(StudioConfig(preset="tiny", output_root=str(tmp_path)))  # its own rates
+    before = dict(studio.timer.rates)
+    rates = studio.calibrate()
+    assert list(rates) == ["preparing", "encoding", "denoising", "writing"] and studio.timer.rates == rates
+    assert rates["preparing"] == before["preparing"]  # only a real run measures preparing
+    assert all(0 < rates[stage] < float("inf") and rates[stage] != before[stage]
+               for stage in ("encoding", "denoising", "writing"))
+
+
 def test_all_videos_are_h264_aac_with_matching_durations(result):
     assert set(result.videos) == {"baseline", "identity", "side_by_side", "skeleton"}
     for name, path in result.videos.items():
