@@ -13,17 +13,15 @@ dance or replays a plan (:class:`~dancegen.choreo.DancePlan`), measures it (:fun
     report.json        the settings, the music's identity, style, seed and the dance metrics
 
 Every file is written in a hidden work folder and renamed into place when all are complete; our files from an
-earlier run that this one did not make are removed (nothing else in the folder is touched).
+earlier run that this one did not make are removed (nothing else in the folder is touched; see
+:mod:`dancegen.io.outputs`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,10 +30,11 @@ import PIL.Image
 
 from .choreo import (ChoreographyPlanError, DancePlan, MusicRef, ProceduralChoreographer, count_sheet, load_plan)
 from .config import Framing, GenerationSettings, check_seconds
-from .errors import NoFaceError, OutputError
+from .errors import NoFaceError
 from .face import FaceAnalyser, FaceResult
 from .io import interpolate, video
-from .io.files import file_sha256, temporary_folder
+from .io.files import file_sha256
+from .io.outputs import move_into_place, work_folder
 from .io.photo import PhotoSource, load_photo
 from .metrics.dance import BEAT_ALIGNMENT_NOTE, dance_metrics
 from .music import MusicAnalysis, MusicLibrary
@@ -263,38 +262,3 @@ def dance_report(planned: PlannedDance) -> dict:
 def _write_text(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
-
-
-@contextlib.contextmanager
-def work_folder(out_dir: str | os.PathLike, made: bool | None = None) -> Iterator[tuple[Path, Path]]:
-    """-> (the folder, a hidden work folder inside it, removed however the run ends). The folder is made; a
-    folder made here (``made``; default: it did not exist) and left empty goes too. OutputError for a file or a
-    folder we cannot write."""
-    final_dir = Path(out_dir)
-    made = not final_dir.exists() if made is None else made
-    if final_dir.exists() and not final_dir.is_dir():
-        raise OutputError(f"the output folder {final_dir} is a file")
-    try:
-        final_dir.mkdir(parents=True, exist_ok=True)
-        work = temporary_folder(final_dir, ".partial-")
-    except OSError as exc:
-        raise OutputError(f"cannot write into the output folder {final_dir}: {exc.strerror or exc}") from None
-    try:
-        yield final_dir, work
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        if made:
-            with contextlib.suppress(OSError):  # only when empty: the run did not finish
-                final_dir.rmdir()
-
-
-def move_into_place(work: Path, final_dir: Path, ours: tuple[str, ...]) -> set[str]:
-    """Rename every file of ``work`` into ``final_dir``, then remove the files named ``ours`` there that were not
-    among them (files only: a folder of the user's under one of our names stays). -> the names moved."""
-    made = {item.name for item in work.iterdir()}
-    for name in made:
-        os.replace(work / name, final_dir / name)
-    for old in (final_dir / name for name in ours if name not in made):
-        if old.is_file() or old.is_symlink():
-            old.unlink()
-    return made

@@ -8,13 +8,15 @@ A generation has four stages, each with its own amount of work:
 * writing (decoding the latents into the four mp4s with the music): frames x megapixels x (videos + 1).
 
 Seconds = rate x work, with one rate per stage. Rates start from a short calibration run (:meth:`RunTimer.calibrate`
-with the studio's own models) and follow each real run with an exponential average, so the estimate gets better
+on callables the studio makes with its own models) and follow each real run with an exponential average, so the estimate gets better
 as people use the app. :class:`Progress` is what the studio reports while it runs.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 STAGES = ("preparing", "encoding", "denoising", "writing")
@@ -65,6 +67,14 @@ class RunTimer:
         with self._lock:
             return {stage: self.rates[stage] * getattr(work, stage) for stage in STAGES}
 
+    def calibrate(self, runs: Mapping[str, tuple[Callable[[], object], float]]) -> dict[str, float]:
+        """Measure the rate of each stage in ``runs`` (stage -> a callable doing some of its work, and how much work
+        one call is) from the second of two calls; the other stages keep theirs. -> every stage's rate."""
+        measured = {stage: seconds_per_unit(run, amount) for stage, (run, amount) in runs.items()}
+        with self._lock:
+            self.rates.update(measured)
+            return {stage: self.rates[stage] for stage in STAGES}
+
     def learn(self, work: Work, seconds: dict[str, float]) -> None:
         """Fold one measured run (seconds per stage) into the rates."""
         with self._lock:
@@ -87,3 +97,12 @@ class RunTimer:
         else:
             remaining = max(0.0, whole - elapsed_s)
         return Progress(stage, done, total, fraction, elapsed_s, remaining, detail)
+
+
+def seconds_per_unit(run: Callable[[], object], amount: float) -> float:
+    """Seconds per unit of work of ``run``, which does ``amount`` units: the second of two calls is timed, so
+    one-off start-up costs (first kernels, caches) are left out."""
+    run()
+    clock = time.perf_counter()
+    run()
+    return (time.perf_counter() - clock) / amount

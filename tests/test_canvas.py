@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from dancegen.config import GenerationSettings, StudioConfig
-from dancegen.io.video import probe
+from dancegen.io.read import probe
 from dancegen.pose.topology import J
 from dancegen.studio import DanceStudio
 

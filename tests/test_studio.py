@@ -15,7 +15,7 @@ from support.paths import ASSETS, ASTRONAUT
 
 from dancegen.config import GenerationSettings, StudioConfig
 from dancegen.errors import NoFaceError, OutOfMemory, SettingsError
-from dancegen.io.video import frames_of, probe
+from dancegen.io.read import frames_of, probe
 from dancegen.pose.render import SkeletonFrames
 from dancegen.studio import DanceStudio
 
@@ -39,6 +39,16 @@ def result(studio, drum_music):
 def test_banner_says_untrained_tiny_on_cpu(studio):
     banner = studio.banner()
     assert "tiny" in banner and "untrained" in banner and "CPU" in banner
+
+
+def test_calibrate_measures_this_machines_rates_with_the_studios_models(tmp_path):
+    studio = DanceStudio(StudioConfig(preset="tiny", output_root=str(tmp_path)))  # its own rates
+    before = dict(studio.timer.rates)
+    rates = studio.calibrate()
+    assert list(rates) == ["preparing", "encoding", "denoising", "writing"] and studio.timer.rates == rates
+    assert rates["preparing"] == before["preparing"]  # only a real run measures preparing
+    assert all(0 < rates[stage] < float("inf") and rates[stage] != before[stage]
+               for stage in ("encoding", "denoising", "writing"))
 
 
 def test_all_videos_are_h264_aac_with_matching_durations(result):

@@ -3,7 +3,9 @@ embedding) with a preview picture and notes for the person.
 
 * :mod:`.models`: which models (antelopev2 for the trained encoder, the offline pack for previews and metrics),
   where their files are, loading them;
-* :mod:`.analyser`: :class:`FaceAnalyser` (detect, align, embed, cached by image content);
+* :mod:`.analyser`: :class:`FaceAnalyser` (detect, align, embed);
+* :mod:`.cache`: its results kept by image content (and found from a file's bytes without decoding);
+* :mod:`.text`: the notes it writes for the person;
 * :mod:`.preview`: the annotated preview picture.
 """
 

@@ -10,10 +10,8 @@ itself. StableAnimator's inference (``inference_basic.py``, ``app.py``) hands it
 reproduces the embeddings the published checkpoint saw at inference. The offline path passes BGR, the order
 its models were trained with. Crops returned to callers are always RGB.
 
-Results are cached per :class:`FaceAnalyser` in a bounded LRU keyed by the SHA-256 of the decoded, upright RGB
-pixels (``FaceResult.image_hash``), so the same picture is never analysed twice whatever container it arrives
-in; a second index keyed by the SHA-256 of the file bytes lets a repeated file or upload hit the cache without
-being decoded again.
+Results are cached per :class:`FaceAnalyser` by image content, and found from a file's bytes without decoding
+it again (:mod:`.cache`); the notes it writes for the person are in :mod:`.text`.
 
 Importing this module loads no model and downloads nothing.
 """
@@ -21,21 +19,24 @@ Importing this module loads no model and downloads nothing.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import threading
 import time
 import warnings
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping
 
 import numpy as np
-from cachetools import LRUCache
 from PIL import Image
 
 from ..errors import NoFaceError
-from ..io.photo import (DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, PhotoSource, array_to_image, decode_bytes, finish_image,
-                        pixel_hash, read_source, to_rgb)
+from ..io.photo import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, Photo, PhotoSource, array_to_image, to_rgb
+from . import text as T
+from .cache import FaceCache, FaceCacheInfo
 from .models import CROP_SIZE, EMBEDDING_DIM, SOURCES, FaceModels, load_models, resolve_model_files
 from .preview import draw_preview
+from .text import faces_note
+
+__all__ = ["DetectedFace", "FaceAnalyser", "FaceAnalyserConfig", "FaceCacheInfo", "FaceResult",
+           "IdentitySourceError", "faces_note", "require_antelopev2"]
 
 
 class IdentitySourceError(RuntimeError):
@@ -174,14 +175,6 @@ class FaceResult:
         }
 
 
-class FaceCacheInfo(NamedTuple):
-    hits: int  # analyse() calls answered from the cache
-    misses: int  # analyse() calls that had to run the detector
-    detector_runs: int  # detector runs, analyse() and embed() together
-    size: int  # results held now
-    maxsize: int  # most results held
-
-
 def require_antelopev2(result: FaceResult) -> np.ndarray:
     """The embedding to feed StableAnimator's trained face encoder, float32 [512] (a writable copy).
 
@@ -238,12 +231,7 @@ class FaceAnalyser:
         self.model_files = resolve_model_files(cfg.source, cfg.model_dir)
         self._lock = threading.RLock()
         self._models: FaceModels | None = None
-        # pixel hash -> FaceResult, or the NoFaceError message for photos without a face; LRU order
-        self._cache: LRUCache = LRUCache(maxsize=max(1, cfg.cache_size))
-        # SHA-256 of file bytes -> pixel hash, so repeated files skip decoding; LRU order
-        self._file_index: LRUCache = LRUCache(maxsize=max(1, 2 * cfg.cache_size))
-        self._hits = 0
-        self._misses = 0
+        self._cache = FaceCache(cfg.cache_size)  # results by image content (see .cache)
         self._detector_runs = 0
 
     # ---- models
@@ -285,36 +273,11 @@ class FaceAnalyser:
 
     def cache_info(self) -> FaceCacheInfo:
         with self._lock:
-            return FaceCacheInfo(
-                self._hits, self._misses, self._detector_runs, len(self._cache), self.config.cache_size
-            )
+            detector_runs = self._detector_runs
+        return self._cache.info(detector_runs)
 
     def clear_cache(self) -> None:
-        with self._lock:
-            self._cache.clear()
-            self._file_index.clear()
-
-    def _lookup(self, pixel_hash: str) -> FaceResult | str | None:
-        with self._lock:
-            entry = self._cache.get(pixel_hash)
-            if entry is not None:
-                self._hits += 1
-            return entry
-
-    def _store(self, pixel_hash: str, entry: FaceResult | str, file_digest: str | None) -> None:
-        size = self.config.cache_size
-        if size <= 0:
-            return
-        with self._lock:
-            self._cache[pixel_hash] = entry
-            if file_digest is not None:
-                self._file_index[file_digest] = pixel_hash
-
-    @staticmethod
-    def _answer(entry: FaceResult | str) -> FaceResult:
-        if isinstance(entry, str):
-            raise NoFaceError(entry)
-        return entry
+        self._cache.clear()
 
     # ---- analysis
 
@@ -323,40 +286,17 @@ class FaceAnalyser:
 
         Raises NoFaceError when no face is found and PhotoError for unusable input.
         """
-        t0 = time.perf_counter()
-        data, image = read_source(src)
-        file_digest = None
-        if data is not None:
-            file_digest = hashlib.sha256(data).hexdigest()
-            with self._lock:
-                key = self._file_index.get(file_digest)
-            if key is not None:
-                entry = self._lookup(key)
-                if entry is not None:
-                    return self._answer(entry)
-            photo = decode_bytes(data, self.config.max_pixels, self.config.min_side)
-        else:
-            photo = finish_image(image, self.config.max_pixels, self.config.min_side)
-        key = pixel_hash(photo.image)
-        entry = self._lookup(key)
-        if entry is not None:
-            if file_digest is not None:
-                self._store(key, entry, file_digest)
-            return self._answer(entry)
-        t_decode = (time.perf_counter() - t0) * 1000.0
+        return self._cache.analyse(src, self._analyse_photo, self.config.max_pixels, self.config.min_side)
 
-        with self._lock:
-            self._misses += 1
-        try:
-            det = self._detect(photo.image)
-        except NoFaceError as exc:
-            self._store(key, str(exc), file_digest)
-            raise
+    def _analyse_photo(self, photo: Photo, key: str, decode_ms: float) -> FaceResult:
+        """The result for a decoded photo whose pixel hash is ``key`` (``decode_ms``: reading and decoding it took
+        this long); NoFaceError when it shows no face."""
+        det = self._detect(photo.image)
         t1 = time.perf_counter()
         notes = list(det.notes[:1]) + list(photo.notes) + list(det.notes[1:])  # the face count first
         preview = draw_preview(photo.image, det.faces, det.crop, self.config.preview_max_side)
-        timings = {"decode": t_decode, **det.timings_ms, "preview": (time.perf_counter() - t1) * 1000.0}
-        result = FaceResult(
+        timings = {"decode": decode_ms, **det.timings_ms, "preview": (time.perf_counter() - t1) * 1000.0}
+        return FaceResult(
             source=self.config.source,
             faces=det.faces,
             embedding=det.embedding,
@@ -368,8 +308,6 @@ class FaceAnalyser:
             channel_order=self.channel_order,
             timings_ms=timings,
         )
-        self._store(key, result, file_digest)
-        return result
 
     def embed(self, image: Image.Image | np.ndarray) -> np.ndarray | None:
         """Raw embedding (float32 [512]) of the largest face in an RGB frame, or None when there is none.
@@ -427,14 +365,13 @@ class FaceAnalyser:
             factor = cfg.max_detect_side / max(width, height)
             size = (max(1, round(width * factor)), max(1, round(height * factor)))
             work = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-            notes.append(f"large photo ({width}x{height}); faces were found on a {size[0]}x{size[1]} copy "
-                         "and the face used was taken from the original")
+            notes.append(T.LARGE_PHOTO.format(width=width, height=height, copy_width=size[0], copy_height=size[1]))
         elif min(width, height) < cfg.min_detect_side:
             factor = min(cfg.min_detect_side / min(width, height), cfg.max_detect_side / max(width, height))
             if factor > 1.0:
                 size = (round(width * factor), round(height * factor))
                 work = image.resize(size, Image.Resampling.LANCZOS)
-                notes.append(f"small photo ({width}x{height}); upscaled x{factor:.1f} before face detection")
+                notes.append(T.SMALL_PHOTO.format(width=width, height=height, factor=factor))
         sx, sy = work.width / width, work.height / height
         rgb = np.asarray(work)  # uint8 [H, W, 3] RGB
         model_input = rgb if self.channel_order == "rgb" else models.cv2.cvtColor(rgb, models.cv2.COLOR_RGB2BGR)
@@ -442,7 +379,7 @@ class FaceAnalyser:
 
         boxes, kpss, padded = self._find(model_input, retry=retry)
         if padded:
-            notes.append("the face fills the photo; it was found on a copy extended at the borders")
+            notes.append(T.FACE_FILLS_PHOTO)
         t_det = time.perf_counter()
         areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
         order = np.lexsort((-boxes[:, 4], -areas))  # largest area first, ties by score
@@ -484,13 +421,9 @@ class FaceAnalyser:
             notes[:0] = [faces_note(len(faces))]
             best_face = faces[0]
             if best_face.width < 64:
-                notes.append(
-                    f"the face is only {best_face.width:.0f} px wide; a closer photo will keep the identity better"
-                )
+                notes.append(T.SMALL_FACE.format(width=best_face.width))
             if best_face.score < 0.6:
-                notes.append(
-                    f"the face detector is unsure (score {best_face.score:.2f}); check that the green box is a face"
-                )
+                notes.append(T.UNSURE_DETECTOR.format(score=best_face.score))
         timings = {
             "resize": (t_resize - t0) * 1000.0,
             "detect": (t_det - t_resize) * 1000.0,
@@ -509,11 +442,3 @@ def _face_region(image: Image.Image, landmark: np.ndarray) -> tuple[np.ndarray, 
     x2 = min(image.width, int(np.ceil(centre[0] + reach)))
     y2 = min(image.height, int(np.ceil(centre[1] + reach)))
     return np.asarray(image.crop((x1, y1, x2, y2))), landmark - np.array([x1, y1], dtype=np.float64)
-
-
-def faces_note(count: int) -> str:
-    if count == 1:
-        return "1 face found (boxed in green); it is used"
-    return f"{count} faces found; the largest (boxed in green) is used"
-
-

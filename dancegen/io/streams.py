@@ -5,13 +5,15 @@ turns each into output-rate frames with its own :class:`~dancegen.io.interpolate
 side-by-side clip from the two output streams, draws the skeleton video at the output times (through a callable:
 poses are continuous, so the skeleton is drawn at each output time rather than interpolated as pixels) and writes
 them all with the music. Only the current chunk and one generated frame per video are ever held.
+:func:`write_chunks` feeds it from one chunked decoder per video, handing every chunk to a measuring callable.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -88,3 +90,36 @@ class OutputVideos:
 
     def __exit__(self, kind, value, traceback) -> None:
         self._stack.__exit__(kind, value, traceback)
+
+
+# measure(start, frames, output frames, their skeletons): see write_chunks
+Measure = Callable[[int, dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray], None]
+
+
+def write_chunks(videos: OutputVideos, decoders: Mapping[str, Iterator[np.ndarray]], measure: Measure,
+                 progress: Callable[[int], None] | None = None) -> dict[str, float]:
+    """Every video's next chunk from its decoder ({name: chunks [n, H, W, 3] uint8, the same n for all, in
+    ``videos.names``' order}) into ``videos`` until the first decoder ends; after each chunk ``measure(start, frames,
+    the output frames it completed, their skeleton drawings)`` (see :meth:`OutputVideos.add`; ``start``: the chunk's
+    first generated frame) and ``progress(generated frames done)``. -> seconds spent {"decoding", "muxing",
+    "metrics"} (the last: in ``measure``)."""
+    names = list(decoders)
+    timings = dict.fromkeys(("decoding", "muxing", "metrics"), 0.0)
+    start = 0
+    while True:
+        clock = time.perf_counter()
+        chunks = [next(decoders[name], None) for name in names]  # [n, H, W, 3] uint8 per video
+        if chunks[0] is None:
+            break
+        frames = dict(zip(names, chunks))
+        timings["decoding"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        shown, shown_skeletons = videos.add(frames)  # the output frames this chunk completed, written
+        timings["muxing"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        measure(start, frames, shown, shown_skeletons)
+        timings["metrics"] += time.perf_counter() - clock
+        start += len(chunks[0])
+        if progress is not None:
+            progress(start)
+    return timings

@@ -1,5 +1,6 @@
 """Every metric of every video of one generation, measured as the frames stream past, and the report's
-``metrics`` dict (its layout is in the package docstring, :mod:`dancegen.metrics`)."""
+``metrics`` dict (its layout is in the package docstring, :mod:`dancegen.metrics`); :func:`generation_report`: the
+whole report.json of a generation around it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..config import GenerationSettings
 from ..face.analyser import FaceAnalyser, FaceResult
 from ..pose.detect import BodyDetector
 from . import BASELINE_NOTE
@@ -131,3 +133,33 @@ class GenerationMetrics:
                 notes.append("the ground-truth video ends before the dance starts; nothing was compared")
         return {"baseline_note": BASELINE_NOTE, "face_models": self.models, "scored_frames": self.scored,
                 "videos": videos, "per_frame": per_frame, "notes": list(dict.fromkeys(notes))}
+
+
+def generation_report(about: dict, settings: GenerationSettings, *, mode: str, id_tokens: int, frames: int,
+                      output_frames: int, size: tuple[int, int], crop_box, photo_size: tuple[int, int], steps: int,
+                      guidance: float, music, music_sha256: str, style: str, dance: dict, face: FaceResult | None,
+                      metrics: dict, timings: dict[str, float], warnings: list[str]) -> dict:
+    """report.json of a generation: what ran where (``about``: the studio's description), the request as made
+    (``frames`` generated, ``output_frames`` in the videos, ``size`` (W, H), the photo's ``crop_box`` (x1, y1, x2,
+    y2) and ``photo_size``), the music segment (``music``: its offset_s, duration_s, tempo_bpm and beats_s; the
+    file's sha256), the dance's ``style`` and ``dance`` metrics, the face, every video's ``metrics`` (see
+    :meth:`GenerationMetrics.report`), seconds per stage and the warnings."""
+    s = settings
+    return {
+        **about,
+        "mode": mode, "framing": str(s.framing), "alpha": s.alpha, "id_tokens": id_tokens,
+        "seed": s.seed, "fps": s.fps, "frames": frames, "seconds": round(frames / s.fps, 3),
+        "output_fps": s.output_fps, "output_frames": output_frames,
+        "width": size[0], "height": size[1], "crop_box": list(crop_box),
+        "photo_size": list(photo_size), "steps": steps,
+        "guidance": guidance,
+        "music": {"offset_s": music.offset_s, "duration_s": round(music.duration_s, 3),
+                  "tempo_bpm": round(music.tempo_bpm, 2), "beats": int(len(music.beats_s)),
+                  "sha256": music_sha256},
+        "style": style,
+        "dance": dance,
+        "face": face.to_dict() if face is not None else None,
+        "metrics": metrics,
+        "timings_s": timings,
+        "warnings": warnings,
+    }

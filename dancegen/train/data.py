@@ -42,7 +42,7 @@ from ..errors import NoFaceError, PhotoError, UserError
 from ..face import FaceAnalyser, require_antelopev2
 from ..io.files import write_atomic
 from ..io.photo import load_photo
-from ..io.video import VideoError, count_frames, read_frames
+from ..io.read import VideoError, count_frames, read_frames
 from ..pose.reference import ReferenceCrop
 from ..pose.render import render_whole_body
 from .crop import centre_crop, cropped, sample_crop, to_sample

@@ -30,7 +30,8 @@ from ..config import PrepareSettings, PresetName
 from ..errors import PhotoError, UserError
 from ..face import FaceAnalyser, FaceAnalyserConfig, antelopev2_folder
 from ..io.files import temporary_folder
-from ..io.video import VideoError, VideoWriter, iter_frames
+from ..io.read import iter_frames
+from ..io.video import VideoError, VideoWriter
 from ..pose.detect import BodyDetector, BodyDetectorConfig, dwpose_folder
 from .crop import JOINT_SEEN
 from .data import FACE_BOXES, POSES, VIDEO, face_cache_name, save_array

@@ -25,7 +25,7 @@ from dancegen.app.layout import build_ui
 from dancegen.config import GenerationSettings, ServeConfig, StudioConfig
 from dancegen.errors import NO_FACE_MESSAGE
 from dancegen.metrics import BASELINE_NOTE
-from dancegen.io.video import frames_of, probe
+from dancegen.io.read import frames_of, probe
 from dancegen.studio import DanceStudio
 
 pytestmark = [  # Gradio's own queue code trips pandas 3 deprecations when it serialises plot data.

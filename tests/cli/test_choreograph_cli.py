@@ -18,7 +18,7 @@ from support.paths import ASTRONAUT
 from dancegen.choreo import MOVES, load_plan
 from dancegen.cli import main
 from dancegen.io.files import file_sha256
-from dancegen.io.video import probe
+from dancegen.io.read import probe
 
 SMALL = ["--size", "128", "128", "--fps", "8", "--seed", "3"]
 FIRST_RUN = ("import sys; from dancegen.cli import main; rc = main(sys.argv[1:]); "

@@ -12,7 +12,7 @@ import soundfile as sf
 from PIL import Image
 from support.paths import ASTRONAUT
 
-from dancegen.io.video import probe
+from dancegen.io.read import probe
 
 FAST = dict(steps=2, fps=8.0)
 

@@ -7,7 +7,8 @@ import pytest
 from support.media import FPS, LABELS, SR, H, T, W, tone
 
 from dancegen.io.compose import side_by_side
-from dancegen.io.video import VideoError, probe, write_mp4
+from dancegen.io.read import probe
+from dancegen.io.video import VideoError, write_mp4
 
 
 def test_side_by_side_layout_labels_and_halves(clip):

@@ -8,7 +8,7 @@ import pytest
 from dancegen.io.interpolate import (FlowInterpolator, Interpolator, output_count, output_positions,
                                      sample_linear)
 from dancegen.io.streams import OutputVideos
-from dancegen.io.video import frames_of, probe
+from dancegen.io.read import frames_of, probe
 
 H, W, SIDE, TOP = 64, 160, 20, 22  # canvas, the square's side and its top row, px
 SPEED = 12.0  # px per generated frame, to the right

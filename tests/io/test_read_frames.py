@@ -8,7 +8,8 @@ import av
 import numpy as np
 import pytest
 
-from dancegen.io.video import VideoError, VideoWriter, iter_frames, read_frames
+from dancegen.io.read import iter_frames, read_frames
+from dancegen.io.video import VideoError, VideoWriter
 
 N = 60  # frames in the test video
 KEYINT = 8
@@ -90,7 +91,7 @@ def test_frames_past_the_end_are_a_clear_error(video):
 
 
 def test_our_videos_are_read_by_seeking_not_from_the_start(video, monkeypatch):
-    import dancegen.io.video as module
+    import dancegen.io.read as module
 
     def from_the_start(*args, **kwargs):
         raise AssertionError("read_frames decoded from the start")
@@ -119,7 +120,7 @@ class Overshooting:
 
 @pytest.mark.parametrize("misses", [1, 2, 10])
 def test_a_seek_that_lands_too_late_aims_earlier(video, misses):
-    import dancegen.io.video as module
+    import dancegen.io.read as module
 
     everything = list(iter_frames(video))
     with av.open(str(video)) as container:

@@ -8,7 +8,8 @@ import pytest
 import soundfile
 from support.media import FPS, SR, H, T, W, decoded_audio, moov_before_mdat, tone
 
-from dancegen.io.video import VideoError, frames_of, probe, write_mp4
+from dancegen.io.read import frames_of, probe
+from dancegen.io.video import VideoError, write_mp4
 
 
 @pytest.mark.parametrize("audio_s", [4.0, 1.0], ids=["audio-longer", "audio-shorter"])
@@ -177,7 +178,7 @@ def test_frame_sampler_gives_the_frame_on_screen_at_each_time_resized(tmp_path, 
     streams through the file (times asked in several calls), and resizing is the photo's Lanczos resize."""
     from PIL import Image
 
-    from dancegen.io.video import FrameSampler
+    from dancegen.io.read import FrameSampler
 
     path = write_mp4(clip, FPS, tmp_path / "truth.mp4")
     decoded = frames_of(path)  # [20, H, W, 3]

@@ -16,7 +16,7 @@ from support.trained import trained_tiny
 from dancegen.cli.eval import main as eval_main
 from dancegen.config import GenerationSettings, StudioConfig
 from dancegen.errors import SettingsError
-from dancegen.io.video import frames_of, probe
+from dancegen.io.read import frames_of, probe
 from dancegen.study.grid import pairs_of
 from dancegen.study.runner import Studios, run_study
 from dancegen.study.summary import BASELINE_NOTE, SEPARATE_BASELINE_NOTE, SUMMARY, write_summary

@@ -10,7 +10,8 @@ from support.media import moving_squares
 from support.onnx_models import stand_in_dwpose
 
 from dancegen.cli.prepare import main
-from dancegen.io.video import count_frames, write_mp4
+from dancegen.io.read import count_frames
+from dancegen.io.video import write_mp4
 from dancegen.train.data import scan_clips
 
 

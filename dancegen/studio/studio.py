@@ -6,19 +6,18 @@ stages in order; it holds no logic of its own beyond calling them:
     photo -> face (largest face, crop, embedding) ─> the canvas's crop of the photo ──────────────┐
     music -> beats ─> choreography (poses on that crop) ─> skeletons ─> pipeline (baseline + identity) ─> mp4s
 
-The app (:mod:`dancegen.app`) and the command line (:mod:`dancegen.cli`) only talk to this class.
+The app (:mod:`dancegen.app`) and the command line (:mod:`dancegen.cli`) only talk to this class. What a
+configuration loads is :mod:`.loading`; writing the videos with their metrics is :mod:`.videos`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,23 +25,25 @@ import numpy as np
 import PIL.Image
 import torch
 
-from .choreo import DancePlan, ProceduralChoreographer
-from .config import Framing, GenerationSettings, Mode, NoFace, StudioConfig, check_seconds
-from .dance import DanceDesk, PlannedDance, move_into_place, music_ref, place_body, segment, work_folder
-from .errors import GenerationCancelled, GroundTruthError, NoFaceError, OutOfMemory, OutputError, SettingsError
-from .face import FaceAnalyser, FaceAnalyserConfig, FaceResult, antelopev2_folder, require_antelopev2
-from .face.preview import draw_preview
-from .io import interpolate, outputs, streams, video
-from .io.photo import PhotoSource, load_photo
-from .metrics.report import GenerationMetrics
-from .models import get_preset, load_models, pick_device, pick_dtype, resolve_models
-from .music import MusicAnalysis, MusicLibrary
-from .pipeline import DancePipeline, DancePipelineOutput, temporal_windows
-from .pose.detect import BodyDetector, BodyDetectorConfig, dwpose_folder
-from .pose.layout import BodyLayout
-from .pose.reference import ReferenceCrop, photo_shape
-from .pose.render import SkeletonFrames
-from .timing import Progress, RunTimer, Work
+from ..choreo import DancePlan, ProceduralChoreographer
+from ..config import Framing, GenerationSettings, Mode, NoFace, StudioConfig, check_seconds
+from ..dance import DanceDesk, PlannedDance, music_ref, place_body, segment
+from ..errors import GenerationCancelled, NoFaceError, SettingsError
+from ..face import FaceResult, require_antelopev2
+from ..face.preview import draw_preview
+from ..io import interpolate, outputs, read
+from ..io.outputs import move_into_place
+from ..io.photo import PhotoSource, load_photo
+from ..metrics.report import generation_report
+from ..music import MusicAnalysis, MusicLibrary
+from ..pipeline import DancePipeline, DancePipelineOutput, temporal_windows
+from ..pose.layout import BodyLayout
+from ..pose.reference import ReferenceCrop, photo_shape
+from ..pose.render import SkeletonFrames
+from ..timing import Progress, RunTimer, Work
+from . import loading
+from .calibration import calibration_runs
+from .videos import ground_truth_errors, judges, memory_limit, write_videos
 
 # seconds per unit of work (timing.Work) before calibrate() or a run has measured this machine: the tiny preset on
 # the 2-core development VM
@@ -87,44 +88,13 @@ class DanceStudio:
 
     def __init__(self, config: StudioConfig = StudioConfig()):
         self.config = config
-        self.preset = get_preset(config.preset)
-        self.device = pick_device(config.device)
-        self.dtype = pick_dtype(config.dtype, self.device)
-        self.warnings: list[str] = []  # start-up warnings, shown with every result
-        cuda = self.device.type == "cuda"
-        providers = ("CUDAExecutionProvider", "CPUExecutionProvider") if cuda else ("CPUExecutionProvider",)
-        offload = config.cpu_offload and cuda  # the offload hooks then move each model in turn
-        # Offline face models: the face-crop preview and the identity metrics, for every preset.
-        self.preview_faces = FaceAnalyser(FaceAnalyserConfig(source="offline"))
-        self.body_detector: BodyDetector | None = None  # DWPose, when its weights are there (real path)
-        # --weights: StableAnimator's checkpoints, or a folder written by `dancegen train` over its base
-        source = resolve_models(self.preset, config.weights_dir, config.base_weights, config.download,
-                                config.tiny_seed)
-        if self.preset.trained:
-            paths = source.paths
-            # The trained face encoder only understands antelopev2 (glintr100) embeddings.
-            antelope = antelopev2_folder(paths.root, download=config.download)
-            self.identity_faces = FaceAnalyser(FaceAnalyserConfig(source="antelopev2", model_dir=str(antelope),
-                                                                  providers=providers))
-            dwpose = dwpose_folder(paths.root, download=config.download)
-            if dwpose is not None:
-                self.body_detector = BodyDetector.from_folder(dwpose, BodyDetectorConfig(providers=providers))
-            else:
-                self.warnings.append("DWPose weights not found: the dancer is placed from the face box alone")
-            models = load_models(source, torch.device("cpu") if offload else self.device, self.dtype)
-            if not cuda:
-                self.warnings.append("the full-size model is running on the CPU: expect hours per video"
-                                     + (" (--dtype bfloat16 is about twice as fast on CPUs with bf16 support)"
-                                        if self.dtype == torch.float32 else ""))
-        else:
-            models = load_models(source, self.device, self.dtype)
-            # Random encoder: any embedding is as (un)meaningful as another, so the offline one is used.
-            self.identity_faces = self.preview_faces
-        self.models = models
-        self.pipe = DancePipeline.from_models(models)
-        self.pipe.set_progress_bar_config(disable=not config.progress_bar)
-        if config.cpu_offload:  # on the CPU the hooks' moves are no-ops, but the same hooks run as on a GPU
-            self.pipe.enable_model_cpu_offload(device=self.device)
+        loaded = loading.load(config)  # the models, face analysers and DWPose (see .loading)
+        self.preset, self.device, self.dtype = loaded.preset, loaded.device, loaded.dtype
+        self.warnings: list[str] = loaded.warnings  # start-up warnings, shown with every result
+        self.preview_faces = loaded.preview_faces  # offline face models: the face-crop preview and identity metrics
+        self.identity_faces = loaded.identity_faces  # the face encoder's models (the offline ones when untrained)
+        self.body_detector = loaded.body_detector  # DWPose, when its weights are there (real path)
+        self.models, self.pipe = loaded.models, loaded.pipe
         # With offload the hooks move shared models between devices, so generations take turns (whatever the
         # serving concurrency; on the CPU the moves change nothing, but the turns are kept, so it behaves the same).
         self._pipe_lock = threading.RLock() if config.cpu_offload else contextlib.nullcontext()
@@ -142,29 +112,10 @@ class DanceStudio:
         return self.preset.num_id_tokens
 
     def describe(self) -> dict:
-        return {"preset": str(self.preset.name), "trained": self.preset.trained, "label": self.preset.label,
-                "weights": self.models.weights, "device": str(self.device), "dtype": str(self.dtype).split(".")[-1],
-                "gpu": self._gpu_name()}
-
-    def _gpu_name(self) -> str | None:
-        if self.device.type != "cuda":
-            return None
-        try:  # on ZeroGPU the device only exists inside a GPU slot
-            return torch.cuda.get_device_name(self.device)
-        except RuntimeError:
-            return "CUDA GPU"
+        return loading.describe(self.preset, self.models.weights, self.device, self.dtype)
 
     def banner(self) -> str:
-        d = self.describe()
-        where = d["gpu"] or "CPU"
-        if self.preset.trained:
-            text = f"Running {d['label']} on {where} ({d['dtype']})."
-        else:
-            text = (f"Offline demo: {d['label']}, on {where}. Face detection, music analysis, choreography, the "
-                    "skeleton video and the whole diffusion pipeline really run, but the network has never been "
-                    "trained, so its videos are noise-like. Start with --preset stableanimator and the "
-                    "StableAnimator weights for real dance videos.")
-        return " ".join([text, *self.warnings])
+        return loading.banner(self.describe(), self.warnings)
 
     # ---------------------------------------------------------------------------------------------- timing
 
@@ -191,38 +142,8 @@ class DanceStudio:
         """Measure this machine's rates with the studio's own models on one window at the preset's size (a second
         or two on a GPU or with the tiny preset; the full-size model on a CPU takes minutes: run it off the
         request path). -> the new rates."""
-        preset, dtype, device = self.preset, self.pipe.unet.dtype, self.pipe._execution_device
-        width, height = preset.size
-        frames, factor = preset.tile_frames, self.pipe.vae_scale_factor
-        h, w = height // factor, width // factor
-        mp = width * height / 1e6
-        channels = self.pipe.pose_net.final_proj.out_channels
-        def timed(run: Callable[[], object]) -> float:  # the second of two calls: no one-off start-up costs
-            run()
-            clock = time.perf_counter()
-            run()
-            return time.perf_counter() - clock
-
         with torch.no_grad(), self._pipe_lock:
-            poses = torch.zeros((frames, 3, height, width), device=device, dtype=dtype)
-            encoding = timed(lambda: self.pipe.pose_net(poses)) / (frames * mp)
-            states = torch.zeros((2, 1, self.pipe.unet.config.cross_attention_dim), device=device, dtype=dtype)
-            sample = torch.zeros((2, frames, 8 + channels, h, w), device=device, dtype=dtype)
-            times = torch.tensor([[6, 127, 0.02]] * 2, device=device, dtype=dtype)
-            denoising = timed(lambda: self.pipe.unet(sample, 1.0, encoder_hidden_states=states,
-                                                     added_time_ids=times)) / (2 * frames * mp)
-            latents = torch.zeros((preset.decode_chunk, 4, h, w), device=device)
-
-            def decode_and_write() -> None:
-                chunk = next(self.pipe.decode_latents(latents, preset.decode_chunk))
-                with tempfile.TemporaryDirectory() as tmp:
-                    video.write_mp4(chunk, 8, Path(tmp) / "calibration.mp4")
-
-            writing = timed(decode_and_write) / (preset.decode_chunk * mp)
-        rates = {"preparing": self.timer.rates["preparing"], "encoding": encoding, "denoising": denoising,
-                 "writing": writing}
-        self.timer.rates.update(rates)
-        return rates
+            return self.timer.calibrate(calibration_runs(self.pipe, self.preset))
 
     # ------------------------------------------------------------------------------------------------ stages
 
@@ -368,8 +289,8 @@ class DanceStudio:
         cropped and resized as the photo is (the photo's crop box, scaled to the ground truth's frames: a video of the
         photo's scene lines up with the generated one; GroundTruthError, before any work, when it cannot be read)."""
         started = time.perf_counter()
-        with self._ground_truth_errors():
-            truth = video.FrameSampler(ground_truth) if ground_truth is not None else None
+        with ground_truth_errors():
+            truth = read.FrameSampler(ground_truth) if ground_truth is not None else None
         try:
             return self._generate(photo, music_path, settings, progress, should_stop, out_dir, truth, started,
                                   plan)
@@ -377,30 +298,9 @@ class DanceStudio:
             if truth is not None:
                 truth.close()
 
-    @staticmethod
-    @contextlib.contextmanager
-    def _ground_truth_errors() -> Iterator[None]:
-        """A ground-truth video that cannot be read (at the start or half-way) is the user's to fix."""
-        try:
-            yield
-        except video.VideoError as exc:
-            raise GroundTruthError(f"the ground-truth video cannot be used: {exc}") from None
-
-    @contextlib.contextmanager
-    def _output_place(self, out_dir: Path | None) -> Iterator[tuple[Path, Path]]:
-        """-> (the request's folder, a work folder inside it). The work folder goes however the run ends (Ctrl-C and
-        SIGTERM too), and so does a request folder made here and left empty; OutputError for one we cannot write."""
-        try:
-            final_dir = Path(out_dir) if out_dir is not None else self.outputs.create()
-        except OSError as exc:
-            raise OutputError(f"cannot write into the output folder {self.outputs.path()}: "
-                              f"{exc.strerror or exc}") from None
-        with work_folder(final_dir, made=True if out_dir is None else None) as place:
-            yield place
-
     def _generate(self, photo: PhotoSource, music_path: str | os.PathLike, settings: GenerationSettings,
                   progress: Callable[[Progress], None] | None, should_stop: Callable[[], bool] | None,
-                  out_dir: Path | None, truth: video.FrameSampler | None, started: float,
+                  out_dir: Path | None, truth: read.FrameSampler | None, started: float,
                   plan: DancePlan | None = None) -> GenerationResult:
         # 1-3. Face, music, choreography
         job = self.prepare(photo, music_path, settings, plan)
@@ -416,7 +316,7 @@ class DanceStudio:
                 progress(self.timer.progress(estimate, stage, done, total, time.perf_counter() - started, detail))
 
         report("preparing", 1, 1)
-        with self._output_place(out_dir) as (final_dir, work_dir):
+        with self.outputs.place(out_dir) as (final_dir, work_dir):
             with self._pipe_lock, self._memory_limit(job):  # with offload the VAE decoding moves models too
                 # 4. Diffusion: the final latents of each video (encoding and denoising are timed inside)
                 output = self.diffuse(job, report, should_stop, output_type="latent")
@@ -440,60 +340,14 @@ class DanceStudio:
                                 warnings=job.warnings)
 
     def _write_streams(self, job: Prepared, output: DancePipelineOutput, folder: Path, report: Callable[..., None],
-                       truth: video.FrameSampler | None = None) -> tuple[dict[str, Path], dict]:
-        """Decode the latents chunk by chunk into every mp4 at once (baseline, identity, side by side, skeleton), at
-        the output rate (frames in between interpolated), measuring the generated frames (and the output's flicker)
-        as they pass; only chunks of frames are ever in memory. -> (paths, the metrics)."""
-        s, music, n = job.settings, job.music, len(job.skeletons)
-        k = max(1, math.ceil(self.config.skeleton_video_min_px / min(job.skeletons.width, job.skeletons.height)))
-        drawn = SkeletonFrames(job.skeletons.poses * k, job.skeletons.width * k, job.skeletons.height * k)
-        names = list(output.latents)
-        timings = dict.fromkeys(("decoding", "muxing", "metrics"), 0.0)
-        labels = ("baseline (alpha 0)", f"identity (alpha {s.alpha:g}, {output.id_tokens} tokens)")
-        with streams.OutputVideos(folder, names, s.fps, s.output_fps, n, music.duration_s,
-                                  lambda at: np.stack(list(SkeletonFrames(  # poses linear between frames
-                                      interpolate.sample_linear(drawn.poses, at), drawn.width, drawn.height))),
-                                  music.samples, music.sr,
-                                  labels if len(names) == 2 else None) as videos:
-            meters = GenerationMetrics(names, n, s.fps, (job.skeletons.width, job.skeletons.height),
-                                       music.beats_s, job.skeletons.poses, self._judges(job), skeleton_scale=k,
-                                       body_detector=self.body_detector, ground_truth=truth is not None)
-            decoders = [self.pipe.decode_latents(output.latents[name], self.preset.decode_chunk) for name in names]
-            start = 0
-            while True:
-                clock = time.perf_counter()
-                chunks = [next(d, None) for d in decoders]  # [n, H, W, 3] uint8 per video
-                if chunks[0] is None:
-                    break
-                frames = dict(zip(names, chunks))
-                timings["decoding"] += time.perf_counter() - clock
-                clock = time.perf_counter()
-                shown, shown_skeletons = videos.add(frames)  # the output frames this chunk completed, written
-                timings["muxing"] += time.perf_counter() - clock
-                clock = time.perf_counter()
-                skeletons = np.stack([drawn[i] for i in range(start, start + len(chunks[0]))])  # [n, kH, kW, 3]
-                times = music.offset_s + np.arange(start, start + len(chunks[0])) / s.fps  # s, on the music's clock
-                with self._ground_truth_errors():
-                    seen = list(truth.at(times)) if truth is not None else []
-                meters.add(start, frames, skeletons, np.stack(seen) if seen else None)
-                meters.add_output(shown, shown_skeletons)
-                timings["metrics"] += time.perf_counter() - clock
-                start += len(chunks[0])
-                report("writing", start, n, f"{start}/{n} frames")
-        job.timings.update({key: round(value, 3) for key, value in timings.items()})
-        return videos.paths, meters.report()
-
-    def _judges(self, job: Prepared) -> list[tuple[FaceAnalyser, FaceResult | None]]:
-        """Who judges identity: the offline models always, and antelopev2 too on the real path (the encoder's own
-        model is never the only judge); each with the photo's face as it sees it (None: no face for it)."""
-        judges: list[tuple[FaceAnalyser, FaceResult | None]] = [(self.preview_faces, job.face)]
-        if self.identity_faces is not self.preview_faces:
-            try:
-                face = self.identity_faces.analyse(job.image) if job.face is not None else None  # cached
-            except NoFaceError:
-                face = None
-            judges.append((self.identity_faces, face))
-        return judges
+                       truth: read.FrameSampler | None = None) -> tuple[dict[str, Path], dict]:
+        """Every mp4 with the music and every video's metrics, decoded chunk by chunk (see
+        :func:`.videos.write_videos`). -> (paths, the metrics)."""
+        return write_videos(job, output, folder, report,
+                            lambda latents: self.pipe.decode_latents(latents, self.preset.decode_chunk),
+                            self.config.skeleton_video_min_px,
+                            judges(self.preview_faces, self.identity_faces, job.face, job.image), self.body_detector,
+                            truth)
 
     @staticmethod
     def _framing_notices(body: BodyLayout) -> list[str]:
@@ -535,39 +389,16 @@ class DanceStudio:
                 generator=torch.Generator().manual_seed(settings.seed), output_type=output_type,
                 callback_on_window_end=on_window)
 
-    @contextlib.contextmanager
-    def _memory_limit(self, job: Prepared) -> Iterator[None]:
-        """Running out of device memory (denoising or decoding) becomes one clear line with what to try, and the
-        failed run's memory is given back, so the next request starts clean."""
-        try:
-            yield
-        except torch.OutOfMemoryError:
-            if self.device.type == "cuda":
-                torch.cuda.empty_cache()
-            where = "GPU" if self.device.type == "cuda" else "computer"
-            frames, width, height = len(job.skeletons), job.skeletons.width, job.skeletons.height
-            raise OutOfMemory(f"the {where} ran out of memory for {frames} frames at {width}x{height}: "
-                              "try a smaller size, or run with --unet-batch 1 or --cpu-offload") from None
+    def _memory_limit(self, job: Prepared) -> contextlib.AbstractContextManager[None]:
+        """Running out of device memory becomes one clear line (see :func:`.videos.memory_limit`)."""
+        return memory_limit(self.device, len(job.skeletons), job.skeletons.width, job.skeletons.height)
 
     def _report(self, job: Prepared, output: DancePipelineOutput, metrics: dict) -> dict:
-        s, music, face = job.settings, job.music, job.face
-        frames = len(job.skeletons)
-        return {
-            **self.describe(),
-            "mode": str(job.mode), "framing": str(s.framing), "alpha": s.alpha, "id_tokens": output.id_tokens,
-            "seed": s.seed, "fps": s.fps, "frames": frames, "seconds": round(frames / s.fps, 3),
-            "output_fps": s.output_fps, "output_frames": interpolate.output_count(frames, s.fps, s.output_fps,
-                                                                                  music.duration_s),
-            "width": job.skeletons.width, "height": job.skeletons.height, "crop_box": list(job.crop.box),
-            "photo_size": list(job.image.size), "steps": job.steps,
-            "guidance": job.guidance,
-            "music": {"offset_s": music.offset_s, "duration_s": round(music.duration_s, 3),
-                      "tempo_bpm": round(music.tempo_bpm, 2), "beats": int(len(music.beats_s)),
-                      "sha256": job.plan.music.sha256},
-            "style": job.plan.style,
-            "dance": self.dance.measure(job.plan, job.skeletons.poses, s.fps, music, job.body),
-            "face": face.to_dict() if face is not None else None,
-            "metrics": metrics,
-            "timings_s": job.timings,
-            "warnings": job.warnings,
-        }
+        s, frames = job.settings, len(job.skeletons)
+        return generation_report(
+            self.describe(), s, mode=str(job.mode), id_tokens=output.id_tokens, frames=frames,
+            output_frames=interpolate.output_count(frames, s.fps, s.output_fps, job.music.duration_s),
+            size=(job.skeletons.width, job.skeletons.height), crop_box=job.crop.box, photo_size=job.image.size,
+            steps=job.steps, guidance=job.guidance, music=job.music, music_sha256=job.plan.music.sha256,
+            style=job.plan.style, dance=self.dance.measure(job.plan, job.skeletons.poses, s.fps, job.music, job.body),
+            face=job.face, metrics=metrics, timings=job.timings, warnings=job.warnings)
