@@ -19,6 +19,7 @@ ALLOWED = {
     "music": {"io"},
     "pose": set(),
     "choreo": {"pose", "music"},
+    "motion": {"io", "pose", "music", "choreo"},
     "models": {"io"},
     "pipeline": {"models"},
     "metrics": {"face", "pose"},
