@@ -394,6 +394,12 @@ def _segment_poses(p: np.ndarray, fps: float, seg: WarpSegment, t: np.ndarray, c
     return out
 
 
+def _segment_of(segments: Sequence[WarpSegment], t: np.ndarray) -> np.ndarray:
+    """Index of the segment whose span holds each song time ``t`` [N]: [N] int (the first before, the last after)."""
+    starts = np.asarray([seg.song_start_s for seg in segments])
+    return np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(segments) - 1)
+
+
 def _smoothstep(x: np.ndarray) -> np.ndarray:
     """3x^2 - 2x^3 of x clipped to [0, 1]: 0 to 1 with zero slope at both ends (slope 1.5 at most)."""
     x = np.clip(x, 0.0, 1.0)
@@ -425,8 +431,7 @@ def apply_warp(poses: np.ndarray, fps: float, segments: Sequence[WarpSegment], o
     for seg in segments:
         at_start = _sample(p, fps, seg.source_time([seg.song_start_s]))[0]  # [18, 2]
         centres.append(float(mirror_x) if mirror_x is not None else _centre_x(at_start, width))
-    starts = np.asarray([seg.song_start_s for seg in segments])
-    which = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(segments) - 1)  # [N] segment of each frame
+    which = _segment_of(segments, t)
     out = np.empty((t.size, 18, 2))
     for k, seg in enumerate(segments):
         mask = which == k
@@ -453,8 +458,7 @@ def source_frames(segments: Sequence[WarpSegment], fps: float, n_source: int, ou
     segments = tuple(segments)
     _check_segments(segments)
     t = np.arange(int(n_frames)) / out_fps
-    starts = np.asarray([seg.song_start_s for seg in segments])
-    which = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(segments) - 1)
+    which = _segment_of(segments, t)
     s = np.empty(t.size)
     for k, seg in enumerate(segments):
         s[which == k] = seg.source_time(t[which == k])
