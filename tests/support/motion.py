@@ -1,4 +1,5 @@
-"""Synthetic dance motions with known content, and writing them as OpenPose JSON files or a poses.npy."""
+"""Synthetic dance motions with known content, writing them as OpenPose JSON files, and a stand-in dance video
+with stand-in DWPose models that see a standing body in it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from support.audio_synth import synth_track
+from support.onnx_models import constant_model
+
+from dancegen.io.video import write_mp4
 from dancegen.motion.openpose import BODY25_FOR_18
+from dancegen.pose.detect import COCO_FOR_OPENPOSE, DETECTOR_FILE, POSE_FILE
 from dancegen.pose.layout import DEFAULT_PROPORTIONS
 from dancegen.pose.topology import J
 
@@ -55,3 +61,33 @@ def write_openpose(folder: Path, frames: list[list[np.ndarray]], layout: str = "
     for i, people in enumerate(frames):
         (folder / f"clip_{i:012d}_keypoints.json").write_text(json.dumps(openpose_frame(people, layout)))
     return folder
+
+
+W, H, VIDEO_FPS, FRAMES = 96, 128, 12, 18  # the stand-in dance video
+
+
+def standing_in_crop() -> np.ndarray:
+    """[18, 2] a standing body in the pose model's input px (40 px a head, crown at (144, 30))."""
+    return DEFAULT_PROPORTIONS.template() * 40.0 + np.array([144.0, 30.0])
+
+
+def stand_in_standing_dwpose(root):
+    """DWPose's two files in ``root/DWPose``: no person box (the whole picture is the crop) and a standing body."""
+    folder = root / "DWPose"
+    folder.mkdir(parents=True)
+    raw = np.zeros((1, 8400, 85))
+    constant_model(folder / DETECTOR_FILE, "images", [1, 3, 640, 640], {"output": raw})
+    sx, sy = np.zeros((1, 133, 576)), np.zeros((1, 133, 768))
+    body = standing_in_crop()
+    for j, c in enumerate(COCO_FOR_OPENPOSE):
+        if c is not None:
+            sx[0, c, int(round(2 * body[j, 0]))], sy[0, c, int(round(2 * body[j, 1]))] = 0.9, 0.8
+    constant_model(folder / POSE_FILE, "input", [1, 3, 384, 288], {"simcc_x": sx, "simcc_y": sy})
+    return root
+
+
+def dance_video(path, seconds: float = FRAMES / VIDEO_FPS, fps: float = VIDEO_FPS):
+    """A grey clip with a drum track: what the detector sees does not matter to the stand-in models."""
+    samples, sr = synth_track(120, seconds, sr=22050, style="drums", seed=2)[0], 22050
+    frames = np.full((round(seconds * fps), H, W, 3), 90, np.uint8)
+    return write_mp4(iter(frames), fps, path, audio=samples, sr=sr)
