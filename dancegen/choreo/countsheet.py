@@ -24,7 +24,8 @@ def motion_sheet(plan: DancePlan) -> str:
     src = m.source
     timing = "its hits on the song's beats" if m.timing == "beats" else "its own timing"
     lines = [f"Motion: {src.name} ({src.kind}, {src.frames} frames at {src.fps:g} fps), {timing}; "
-             f"{plan.meter} counts per bar", "", "| segment | song | motion | speed | mirrored |", "|---|---|---|---|---|"]
+             f"{plan.meter} counts per bar", "", "| segment | song | motion | speed | mirrored |",
+             "|---|---|---|---|---|"]
     for i, g in enumerate(m.segments):
         a, b = g.song_start_s, g.song_end_s
         sa, sb = (float(np.interp(t, [k[0] for k in g.knots], [k[1] for k in g.knots])) for t in (a, b))

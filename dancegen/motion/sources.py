@@ -29,7 +29,7 @@ from ..io.files import file_sha256
 from ..pose.detect import DETECTOR_FILE, POSE_FILE, BodyDetector, BodyDetectorConfig, dwpose_folder
 from .errors import MotionError
 from .openpose import People, read_openpose
-from .track import Tracked, track
+from .track import track
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v")
 DEFAULT_FPS = 30.0  # the rate of a bare pose array unless told
@@ -153,4 +153,4 @@ def read_motion(source: str | os.PathLike, fps: float = DEFAULT_FPS, detector: B
                       has_audio=has_audio, most_people=tracked.most_people)
 
 
-__all__ = ["MotionClip", "MotionRef", "Tracked", "read_motion"]
+__all__ = ["MotionClip", "MotionRef", "read_motion"]

@@ -32,7 +32,8 @@ def dancer(frames: int, head: float = 20.0, x0: float = 160.0, travel: float = 0
         angle = swing * np.sin(2 * np.pi * ti + phase)
         for side, sign in (("R", 1.0), ("L", -1.0)):
             sh = p[J[side + "Shoulder"]]
-            rot = np.array([[np.cos(sign * angle), -np.sin(sign * angle)], [np.sin(sign * angle), np.cos(sign * angle)]])
+            c, s = np.cos(sign * angle), np.sin(sign * angle)
+            rot = np.array([[c, -s], [s, c]])
             for joint in ("Elbow", "Wrist"):
                 p[J[side + joint]] = sh + rot @ (rest[J[side + joint]] - sh)
         out[i] = p + np.array([x0 + travel * ti, 20.0])
