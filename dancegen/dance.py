@@ -11,6 +11,11 @@ dance or replays a plan (:class:`~dancegen.choreo.DancePlan`), measures it (:fun
     counts.md          the plan as a count sheet (dancegen.choreo.countsheet)
     skeleton.mp4       the poses drawn, with the music
     report.json        the settings, the music's identity, style, seed and the dance metrics
+    motion_source.mp4  (a dance whose motion comes from a file, ``motion``) the source skeleton beside the fitted one
+
+With ``motion`` (a video, OpenPose JSON files or a poses.npy: :mod:`dancegen.motion`) the poses are that motion,
+fitted to the photo's body and put on the song's clock, instead of planned moves; without music the dance video's
+own sound is the music.
 
 Every file is written in a hidden work folder and renamed into place when all are complete; our files from an
 earlier run that this one did not make are removed (nothing else in the folder is touched; see
@@ -37,6 +42,8 @@ from .io.files import file_sha256
 from .io.outputs import move_into_place, work_folder
 from .io.photo import PhotoSource, load_photo
 from .metrics.dance import BEAT_ALIGNMENT_NOTE, dance_metrics
+from .motion.plan import MotionDance, as_clip, check_replay, dance_motion, music_for, write_motion_preview
+from .motion.sources import MotionClip
 from .music import MusicAnalysis, MusicLibrary
 from .pose.detect import BodyDetector
 from .pose.layout import BodyLayout, body_from_face, body_from_keypoints
@@ -47,7 +54,8 @@ from .pose.render import SkeletonFrames
 FIT = {Framing.PHOTO: "clip", Framing.WHOLE_BODY: "scale"}
 PLAN_FILE, COUNTS_FILE, POSES_FILE = "choreography.json", "counts.md", "poses.npy"
 # what ``dancegen choreograph`` writes (a new run's files replace these, and those it did not make go)
-DANCE_FILES = (POSES_FILE, PLAN_FILE, COUNTS_FILE, "skeleton.mp4", "report.json")
+MOTION_PREVIEW = "motion_source.mp4"
+DANCE_FILES = (POSES_FILE, PLAN_FILE, COUNTS_FILE, "skeleton.mp4", "report.json", MOTION_PREVIEW)
 DEFAULT_CANVAS = (512, 512)  # (W, H) of a dance without a photo and without a size
 
 
@@ -64,6 +72,7 @@ class PlannedDance:
     metrics: dict  # dance_metrics of the poses (dancegen.metrics.dance)
     settings: GenerationSettings = field(default_factory=GenerationSettings)  # the request
     warnings: list[str] = field(default_factory=list)  # things the person should know, in order
+    motion: MotionDance | None = None  # the motion file it dances (None: planned moves)
 
 
 def place_body(face: FaceResult | None, image: PIL.Image.Image, canvas: tuple[int, int],
@@ -127,8 +136,11 @@ def segment(settings: GenerationSettings, plan: DancePlan | None) -> tuple[float
     return offset, plan.music.seconds
 
 
-def move_names(plan: DancePlan) -> list[str]:
-    """The moves danced in the plan, in order (not the pick-up groove nor the finishing pose)."""
+def move_names(plan: DancePlan) -> list[str] | None:
+    """The moves danced in the plan, in order (not the pick-up groove nor the finishing pose); None for a motion
+    from a file (no moves)."""
+    if plan.motion is not None:
+        return None
     return [m.move for p in plan.phrases if p.kind == "dance" for m in p.moves]
 
 
@@ -165,11 +177,31 @@ class DanceDesk:
         ChoreographyPlanError for a plan that does not fit this music."""
         frames = max(1, round(music.duration_s * fps))
         if plan is not None:
+            check_replay(plan, None)  # a plan of a motion file needs that file (MotionError)
             if ref is not None:  # the same checks as a file, against this music
                 plan = load_plan(plan.to_json(), ref)
             return plan, self.choreographer.poses(plan, music, body, fps, frames)
         plan = self.choreographer.plan(music, int(seed), body, (frames - 1) / fps, style, ref, keep)
         return plan, self.choreographer.poses(plan, music, body, fps, frames)
+
+    def motion_music(self, music_path: str | os.PathLike | None, motion: MotionClip | str | os.PathLike | None
+                     ) -> tuple[MotionClip | None, Path, bool]:
+        """(the motion read (a path is read now, DWPose for a video being this desk's detector) or None, the music
+        to dance to, whether that is the dance video's own sound). MotionError for a motion that cannot be used or
+        one without sound and no music."""
+        clip = None if motion is None else as_clip(motion, self.detector)
+        return clip, music_for(music_path, clip), music_path is None
+
+    def dance_motion(self, clip: MotionClip, music: MusicAnalysis, body: BodyLayout, fps: float, seed: int,
+                     ref: MusicRef, plan: DancePlan | None, own_sound: bool) -> tuple[DancePlan, np.ndarray,
+                                                                                    MotionDance]:
+        """(the plan, poses [T, 18, 2] float32 canvas px, the MotionDance) of a motion file on this music (see
+        :func:`dancegen.motion.plan.dance_motion`); ``plan``: a motion plan to replay, its music checked."""
+        if plan is not None:
+            check_replay(plan, clip)
+            plan = load_plan(plan.to_json(), ref)
+        frames = max(1, round(music.duration_s * fps))
+        return dance_motion(clip, music, body, fps, frames, ref, seed, plan, own_sound)
 
     def measure(self, plan: DancePlan, poses: np.ndarray, fps: float, music: MusicAnalysis,
                 body: BodyLayout) -> dict:
@@ -177,15 +209,20 @@ class DanceDesk:
         return dance_metrics(poses, fps, music.beats_s, body.canvas_w, body.canvas_h, plan.sections,
                              move_names(plan), body.y_stretch)
 
-    def plan_dance(self, photo: PhotoSource | None, music_path: str | os.PathLike,
+    def plan_dance(self, photo: PhotoSource | None, music_path: str | os.PathLike | None,
                    settings: GenerationSettings = GenerationSettings(), canvas: tuple[int, int] | None = None,
                    keep: tuple[DancePlan, list[int]] | None = None, plan: DancePlan | None = None,
-                   max_music_s: float | None = None) -> PlannedDance:
+                   max_music_s: float | None = None, motion: MotionClip | str | os.PathLike | None = None
+                   ) -> PlannedDance:
         """Photo (None: a standard body) + music -> a :class:`PlannedDance`; writes nothing. ``canvas`` (W, H):
         the settings' size, else this, else 512 x 512. With ``plan`` it is replayed (ChoreographyPlanError when it
-        was made for other music or does not fit it)."""
+        was made for other music or does not fit it). With ``motion`` the dance is that motion (``music_path``
+        None: the dance video's own sound; MotionError when it has none)."""
         if max_music_s is not None:
             check_seconds(settings, max_music_s)
+        clip, music_path, own_sound = self.motion_music(music_path, motion)
+        if plan is not None:
+            check_replay(plan, clip)
         warnings: list[str] = []
         size = tuple(settings.size or canvas or DEFAULT_CANVAS)
         offset, seconds = segment(settings, plan)
@@ -198,11 +235,16 @@ class DanceDesk:
             face = self.face_or_none(image, warnings)
             crop, body = place_body(face, image, size, settings.framing, self.detector)
             warnings += list(crop.notices()) + list(body.notices)
-        plan, poses = self.dance(music, body, settings.fps, settings.seed, settings.style,
-                                 music_ref(music_path, music), keep, plan)
+        moved = None
+        if clip is None:
+            plan, poses = self.dance(music, body, settings.fps, settings.seed, settings.style,
+                                     music_ref(music_path, music), keep, plan)
+        else:
+            plan, poses, moved = self.dance_motion(clip, music, body, settings.fps, settings.seed,
+                                                   music_ref(music_path, music), plan, own_sound)
         return PlannedDance(plan=plan, poses=poses, fps=float(settings.fps), size=(int(size[0]), int(size[1])),
                             music=music, body=body, metrics=self.measure(plan, poses, settings.fps, music, body),
-                            settings=settings, warnings=warnings)
+                            settings=settings, warnings=warnings, motion=moved)
 
     # ------------------------------------------------------------------------------------------------- writing
 
@@ -216,10 +258,18 @@ class DanceDesk:
         return video.write_mp4(iter(frames), out_fps or fps, path, audio=music.samples, sr=music.sr)
 
     @staticmethod
-    def write_plan(plan: DancePlan, folder: Path) -> dict[str, Path]:
-        """choreography.json and counts.md of ``plan`` into ``folder`` -> {"choreography", "counts"}: path."""
-        return {"choreography": plan.save(Path(folder) / PLAN_FILE),
-                "counts": _write_text(Path(folder) / COUNTS_FILE, count_sheet(plan))}
+    def write_plan(plan: DancePlan, folder: Path, motion: tuple[MotionDance, np.ndarray, float, tuple[int, int]]
+                   | None = None) -> dict[str, Path]:
+        """choreography.json and counts.md of ``plan`` into ``folder`` -> {"choreography", "counts"}: path; with
+        ``motion`` = (the MotionDance, its poses [T, 18, 2], fps, canvas (W, H)) also motion_source.mp4
+        ("motion_source")."""
+        files = {"choreography": plan.save(Path(folder) / PLAN_FILE),
+                 "counts": _write_text(Path(folder) / COUNTS_FILE, count_sheet(plan))}
+        if motion is not None:
+            moved, poses, fps, size = motion
+            files["motion_source"] = write_motion_preview(moved, fps, len(poses), size, poses,
+                                                          Path(folder) / MOTION_PREVIEW)
+        return files
 
     def write_dance(self, planned: PlannedDance, out_dir: str | os.PathLike) -> dict[str, Path]:
         """The files of the module docstring into ``out_dir`` (made), all complete or none; our files of an
@@ -227,13 +277,14 @@ class DanceDesk:
         path. OutputError (one line) for a folder we cannot write."""
         with work_folder(out_dir) as (final_dir, work):
             np.save(work / POSES_FILE, np.asarray(planned.poses, dtype=np.float32))
-            self.write_plan(planned.plan, work)
+            motion = None if planned.motion is None else (planned.motion, planned.poses, planned.fps, planned.size)
+            self.write_plan(planned.plan, work, motion)
             self.skeleton_video(planned.poses, planned.size, planned.fps, planned.music, work / "skeleton.mp4",
                                 planned.settings.output_fps)
             _write_text(work / "report.json", json.dumps(dance_report(planned), indent=2))
             move_into_place(work, final_dir, DANCE_FILES + OTHER_OUTPUTS)
         names = {"poses": POSES_FILE, "choreography": PLAN_FILE, "counts": COUNTS_FILE, "skeleton": "skeleton.mp4",
-                 "report": "report.json"}
+                 "report": "report.json", **({} if planned.motion is None else {"motion_source": MOTION_PREVIEW})}
         return {key: final_dir / name for key, name in names.items()}
 
 
@@ -253,6 +304,7 @@ def dance_report(planned: PlannedDance) -> dict:
                   "tempo_bpm": round(music.tempo_bpm, 2), "beats": int(len(music.beats_s)),
                   "meter": plan.meter},
         "phrases": len(plan.phrases),
+        **({} if planned.motion is None else {"motion": planned.motion.report()}),
         "dance": planned.metrics,
         "notes": [BEAT_ALIGNMENT_NOTE],
         "warnings": planned.warnings,

@@ -19,18 +19,19 @@ ALLOWED = {
     "music": {"io"},
     "pose": set(),
     "choreo": {"pose", "music"},
+    "motion": {"io", "pose", "music", "choreo"},
     "models": {"io"},
     "pipeline": {"models"},
     "metrics": {"face", "pose"},
     "timing": set(),  # the studio's run-time estimates
     "train": {"io", "face", "pose", "models", "pipeline"},  # clips -> trained identity weights (beside the studio)
     # the dance without the video (the studio's choreography, and ``dancegen choreograph`` without torch)
-    "dance": {"io", "face", "music", "pose", "choreo", "metrics"},
+    "dance": {"io", "face", "music", "pose", "choreo", "metrics", "motion"},
     "studio": {"io", "face", "music", "pose", "choreo", "models", "pipeline", "metrics", "timing", "dance"},
     # a study runs the studio per cell: a caller of the studio beside the app and the command line
     "study": {"studio", "metrics", "io", "models"},  # models: presets and trained folders, named without loading
     "app": {"studio", "dance", "choreo", "music", "metrics", "cli", "study"},  # choreo: the panel edits plans
-    "cli": {"studio", "dance", "face", "music", "io", "study", "train"},
+    "cli": {"studio", "dance", "face", "music", "io", "study", "train", "motion"},
 }
 
 

@@ -6,7 +6,7 @@ edited: every phrase starts from the floor position written in it and nothing el
 
 JSON fields (version 1)::
 
-    {"version": 1,                      # format version; another one is refused
+    {"version": 1,                      # format version (2: with a "motion", below); another one is refused
      "music": {"sha256": str,           # sha256 of the music file (hex), given by the caller
                "offset_s": float,       # where the danced segment starts in that file (s)
                "seconds": float},       # length of the danced segment (s)
@@ -28,6 +28,20 @@ JSON fields (version 1)::
                    "size": float,       # 0..1.2: how big (section energy); 1 = as written
                    "variant": int}]}]}  # which cycle of the move (0 = its main one)
 
+Version 2 (a dance whose motion comes from a file: ``dancegen choreograph --motion SOURCE``) adds ``"motion"`` and
+lets ``"phrases"`` be empty (its ``"style"`` is ``"motion"``); a plan without a motion is still written as version
+1, so a version-1 reader reads it, and version-1 files load as before::
+
+     "motion": {"source": {"name": str,      # the motion file or folder's name
+                           "sha256": str,    # hex digest of its contents (a folder: its JSON files' names + digests)
+                           "frames": int,    # frames of motion read from it
+                           "fps": float,     # their rate
+                           "kind": str},     # "video", "openpose" or "poses"
+                "timing": str,               # "beats": its hits moved onto the song's beats; "kept": as danced
+                "segments": [{"song_start_s": float, "song_end_s": float,   # the stretch of the song it covers
+                              "knots": [[float, float]],   # (song s, motion s) pairs, both increasing: the time map
+                              "mirrored": bool}]}          # left and right swapped
+
 Errors in a plan file are one line naming the phrase: :class:`ChoreographyPlanError` (a
 :class:`~dancegen.errors.UserError`, so the command line prints ``error: ...`` and exits with status 2).
 """
@@ -43,8 +57,12 @@ from ..errors import UserError
 from ..music import Section
 from .vocabulary import ALL_MOVES
 
-VERSION = 1
+VERSION = 2  # the newest format (a plan without a motion is written as version 1)
+VERSIONS = (1, 2)  # the formats read
 KINDS = ("intro", "dance", "ending")
+MOTION_STYLE = "motion"  # the style of a plan whose motion comes from a file
+MOTION_KINDS = ("video", "openpose", "poses")
+TIMINGS = ("beats", "kept")
 
 
 class ChoreographyPlanError(UserError):
@@ -58,6 +76,45 @@ class MusicRef:
     sha256: str  # hex digest of the music file
     offset_s: float  # start of the danced segment in the file (s)
     seconds: float  # length of the danced segment (s)
+
+
+@dataclass(frozen=True)
+class MotionRef:
+    """Which motion file a dance was made from."""
+
+    name: str  # the file or folder's name (not its path)
+    sha256: str  # hex digest of its contents (a folder: of its JSON files' names and digests)
+    frames: int  # frames of motion read
+    fps: float  # their rate (frames per second)
+    kind: str  # "video", "openpose" or "poses"
+
+
+@dataclass(frozen=True)
+class MotionSegment:
+    """A stretch of the song danced to a stretch of the motion (the JSON form of dancegen.motion's WarpSegment)."""
+
+    song_start_s: float  # where it starts in the danced segment of the song (s)
+    song_end_s: float  # where it ends (s)
+    knots: tuple[tuple[float, float], ...]  # (song s, motion s) pairs, both increasing: the time map between them
+    mirrored: bool = False  # left and right swapped
+
+    def to_json(self) -> dict:
+        return {"song_start_s": self.song_start_s, "song_end_s": self.song_end_s,
+                "knots": [[a, b] for a, b in self.knots], "mirrored": self.mirrored}
+
+
+@dataclass(frozen=True)
+class MotionPlan:
+    """A dance whose motion comes from a file: which file, how its timing was treated and its segments."""
+
+    source: MotionRef  # the motion file
+    timing: str  # "beats" (hits moved onto the song's beats) or "kept" (as danced)
+    segments: tuple[MotionSegment, ...]  # in song order
+
+    def to_json(self) -> dict:
+        s = self.source
+        return {"source": {"name": s.name, "sha256": s.sha256, "frames": s.frames, "fps": s.fps, "kind": s.kind},
+                "timing": self.timing, "segments": [g.to_json() for g in self.segments]}
 
 
 @dataclass(frozen=True)
@@ -91,11 +148,17 @@ class DancePlan:
     seed: int  # planning seed
     meter: int  # counts per bar
     sections: tuple[Section, ...]  # the song's parts
-    phrases: tuple[Phrase, ...] = field(default=())  # in time order
-    version: int = VERSION  # document format
+    phrases: tuple[Phrase, ...] = field(default=())  # in time order (none when the motion comes from a file)
+    motion: MotionPlan | None = None  # the motion file and its time map (version 2); None: the moves are danced
+
+    @property
+    def version(self) -> int:
+        """The document format it is written in: 2 with a motion, else 1 (unchanged, for version-1 readers)."""
+        return 1 if self.motion is None else 2
 
     def to_json(self) -> dict:
         """The JSON object of ``choreography.json`` (see the module docstring)."""
+        extra = {} if self.motion is None else {"motion": self.motion.to_json()}
         return {
             "version": self.version,
             "music": {"sha256": self.music.sha256, "offset_s": self.music.offset_s, "seconds": self.music.seconds},
@@ -105,6 +168,7 @@ class DancePlan:
                          "floor": list(p.floor), "hits": list(p.hits),
                          "moves": [{"move": m.move, "counts": m.counts, "mirrored": m.mirrored, "size": m.size,
                                     "variant": m.variant} for m in p.moves]} for p in self.phrases],
+            **extra,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -195,23 +259,72 @@ def _phrase(obj) -> Phrase:
     return Phrase(start, end, _str(obj.get("section", "A"), "section"), entries, fl, tuple(sorted(set(hs))), kind)
 
 
+def _knots(v) -> tuple[tuple[float, float], ...]:
+    if not isinstance(v, list) or len(v) < 2 or not all(isinstance(k, list) and len(k) == 2 for k in v):
+        raise ValueError(f"knots must be two or more [song s, motion s] pairs, got {v!r}")
+    knots = tuple((_num(a, "a knot"), _num(b, "a knot")) for a, b in v)
+    if any(b[0] <= a[0] or b[1] < a[1] for a, b in zip(knots, knots[1:])):
+        raise ValueError("knots must increase in song time and not go back in motion time")
+    return knots
+
+
+def _segment(i: int, obj) -> MotionSegment:
+    if not isinstance(obj, dict):
+        raise ValueError(f"segment {i + 1} must be an object")
+    start, end = _num(obj.get("song_start_s"), "song_start_s"), _num(obj.get("song_end_s"), "song_end_s")
+    if not end > start >= 0:
+        raise ValueError(f"segment {i + 1} must end after it starts (song_start_s {start}, song_end_s {end})")
+    mirrored = obj.get("mirrored", False)
+    if not isinstance(mirrored, bool):
+        raise ValueError(f"mirrored of segment {i + 1} must be true or false, got {mirrored!r}")
+    return MotionSegment(start, end, _knots(obj.get("knots")), mirrored)
+
+
+def motion_from_json(obj) -> MotionPlan:
+    """The ``"motion"`` object of a version-2 plan, checked (ValueError with the reason)."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("source"), dict):
+        raise ValueError("motion must be an object with source, timing and segments")
+    src = obj["source"]
+    kind = src.get("kind")
+    if kind not in MOTION_KINDS:
+        raise ValueError(f"motion kind must be one of {MOTION_KINDS}, got {kind!r}")
+    ref = MotionRef(_str(src.get("name"), "motion name"), _str(src.get("sha256"), "motion sha256"),
+                    _int(src.get("frames"), "motion frames"), _num(src.get("fps"), "motion fps"), kind)
+    if ref.frames < 1 or ref.fps <= 0:
+        raise ValueError(f"motion frames and fps must be positive, got {ref.frames} and {ref.fps}")
+    timing = obj.get("timing")
+    if timing not in TIMINGS:
+        raise ValueError(f"motion timing must be one of {TIMINGS}, got {timing!r}")
+    segs = obj.get("segments")
+    if not isinstance(segs, list) or not segs:
+        raise ValueError("motion segments must be a non-empty list")
+    segments = tuple(_segment(i, g) for i, g in enumerate(segs))
+    if any(b.song_start_s < a.song_end_s - 1e-6 for a, b in zip(segments, segments[1:])):
+        raise ValueError("motion segments must be in song order without overlap")
+    return MotionPlan(ref, timing, segments)
+
+
 def plan_from_json(obj: dict, music_ref: MusicRef | None = None) -> DancePlan:
     """A :class:`DancePlan` from its JSON object, checked (see :func:`load_plan`)."""
     from .styles import STYLES
 
     if not isinstance(obj, dict):
         raise ChoreographyPlanError("the choreography must be a JSON object")
-    if obj.get("version") != VERSION:
-        raise ChoreographyPlanError(f"choreography version {obj.get('version')!r} is not supported (this is "
-                                    f"version {VERSION})")
+    version = obj.get("version")
+    if isinstance(version, bool) or version not in VERSIONS:
+        raise ChoreographyPlanError(f"choreography version {version!r} is not supported (this reads versions "
+                                    f"{', '.join(map(str, VERSIONS))})")
     try:
         m = obj.get("music")
         if not isinstance(m, dict):
             raise ValueError("music must be an object with sha256, offset_s and seconds")
         ref = MusicRef(_str(m.get("sha256"), "music sha256"), _num(m.get("offset_s"), "music offset_s"),
                        _num(m.get("seconds"), "music seconds"))
+        motion = motion_from_json(obj["motion"]) if version >= 2 and "motion" in obj else None
         style = _str(obj.get("style"), "style")
-        if style not in STYLES:
+        if motion is not None and style != MOTION_STYLE:
+            raise ValueError(f"the style of a plan with a motion must be {MOTION_STYLE!r}, got {style!r}")
+        if motion is None and style not in STYLES:
             raise ValueError(f"unknown style {style!r} (one of {', '.join(STYLES)})")
         seed, meter = _int(obj.get("seed"), "seed"), _int(obj.get("meter"), "meter")
         if meter not in (2, 3, 4):
@@ -226,7 +339,7 @@ def plan_from_json(obj: dict, music_ref: MusicRef | None = None) -> DancePlan:
             sections.append(Section(_str(s.get("label"), "section label"), _num(s.get("start_s"), "section start_s"),
                                     _num(s.get("end_s"), "section end_s")))
         phrases_in = obj.get("phrases")
-        if not isinstance(phrases_in, list) or not phrases_in:
+        if not isinstance(phrases_in, list) or not (phrases_in or motion is not None):
             raise ValueError("phrases must be a non-empty list")
     except ValueError as e:
         raise ChoreographyPlanError(f"choreography: {e}") from None
@@ -246,7 +359,7 @@ def plan_from_json(obj: dict, music_ref: MusicRef | None = None) -> DancePlan:
         if phrases and ph.start_s < phrases[-1].end_s - 1e-6:
             raise ChoreographyPlanError(f"{phrase_name(i, ph)}: overlaps {phrase_name(i - 1, phrases[-1])}")
         phrases.append(ph)
-    return DancePlan(ref, style, seed, meter, tuple(sections), tuple(phrases))
+    return DancePlan(ref, style, seed, meter, tuple(sections), tuple(phrases), motion)
 
 
 def load_plan(obj_or_path, music_ref: MusicRef | None = None) -> DancePlan:

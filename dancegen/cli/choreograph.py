@@ -7,6 +7,11 @@ body in the middle of the canvas (default 512 x 512). ``--choreography FILE`` re
 bit with the same photo, size, framing and fps; an edited plan changes only what was edited); without --seconds it
 dances the plan's own stretch of the music. Bad input (a plan made for other music, an unknown move, overlapping
 phrases) is one line ``error: ...`` naming the phrase, status 2, and nothing is written.
+
+``--motion SOURCE`` dances a brought motion instead (a video, OpenPose JSON files or a poses.npy:
+:mod:`dancegen.motion`), fitted to the photo's body; with --music it is moved onto the song's beats, without it a
+video's own sound is the music and the motion keeps its timing. motion_source.mp4 (the source skeleton beside the
+fitted one) is written too; a video needs DWPose's weights (--weights DIR or --download).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Sequence
 
 from ..config import GenerationSettings, StudioConfig, add_arguments
 from . import ArgumentParser, run
-from .generate import output_folder, remove_empty, request
+from .generate import add_motion_arguments, output_folder, read_motion_arg, remove_empty, request
 
 # the request settings that shape a dance (the others are the video model's)
 DANCE_SETTINGS = ("seed", "fps", "output_fps", "size", "music_offset_s", "seconds", "framing", "style")
@@ -31,13 +36,15 @@ def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog="dancegen choreograph",
                        description="music (+ photo) -> poses.npy, choreography.json, counts.md, skeleton.mp4, "
                                    "report.json; no video model")
-    p.add_argument("--music", required=True, help="music file (wav, mp3, ogg, flac, m4a)")
+    p.add_argument("--music", default=None, help="music file (wav, mp3, ogg, flac, m4a); with a --motion video, "
+                                                 "default: the video's own sound")
     p.add_argument("--photo", default=None, help="reference photo: the dancer is placed on the person in it "
                                                  "(default: a standard body in the middle of the canvas)")
     p.add_argument("--out", required=True, help="output folder (created; only our files are written)")
     p.add_argument("--choreography", metavar="FILE", default=None,
                    help="a choreography.json to replay (edited or not) instead of planning a new dance")
-    add_arguments(p, StudioConfig, skip=_skip(StudioConfig, ("max_music_s",)))
+    add_motion_arguments(p)
+    add_arguments(p, StudioConfig, skip=_skip(StudioConfig, ("max_music_s", "weights_dir", "download")))
     add_arguments(p, GenerationSettings, skip=_skip(GenerationSettings, DANCE_SETTINGS))
     return p
 
@@ -52,8 +59,9 @@ def _choreograph(argv: Sequence[str]) -> int:
 
     made = output_folder(args.out)
     try:
+        motion = read_motion_arg(args, config)
         desk = DanceDesk(FaceAnalyser(), MusicLibrary(config.max_music_s), skeleton_min_px=config.skeleton_video_min_px)
-        planned = desk.plan_dance(args.photo, args.music, settings, plan=plan)
+        planned = desk.plan_dance(args.photo, args.music, settings, plan=plan, motion=motion)
         files = desk.write_dance(planned, args.out)
     except BaseException:  # Ctrl-C and SIGTERM too
         remove_empty(made)

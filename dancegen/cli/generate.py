@@ -24,8 +24,10 @@ def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog="dancegen generate",
                        description="photo + music -> baseline.mp4, identity.mp4, side_by_side.mp4, report.json")
     p.add_argument("--photo", required=True, help="reference photo (one person, face visible)")
-    p.add_argument("--music", required=True, help="music file (wav, mp3, ogg, flac, m4a)")
+    p.add_argument("--music", default=None, help="music file (wav, mp3, ogg, flac, m4a); with a --motion video, "
+                                                 "default: the video's own sound")
     p.add_argument("--out", required=True, help="output folder (created; only our files are written)")
+    add_motion_arguments(p)
     p.add_argument("--ground-truth", metavar="FILE", default=None,
                    help="a video to compare every frame with (PSNR, SSIM, LPIPS in report.json): frame t with its "
                         "frame at music time offset + t / fps")
@@ -34,6 +36,27 @@ def build_parser() -> ArgumentParser:
     add_arguments(p, StudioConfig)
     add_arguments(p, GenerationSettings)
     return p
+
+
+def add_motion_arguments(p: ArgumentParser) -> None:
+    """--motion SOURCE and --motion-fps (``choreograph`` and ``generate``)."""
+    p.add_argument("--motion", metavar="SOURCE", default=None,
+                   help="dance this motion instead of planned moves: a dance video (DWPose finds its poses; needs "
+                        "--weights or --download), a folder or .zip of OpenPose JSON files, or a poses.npy; fitted "
+                        "to the photo's body and, with --music, moved onto the song's beats")
+    p.add_argument("--motion-fps", type=float, default=30.0, metavar="FPS",
+                   help="frame rate of --motion OpenPose files or a poses.npy (a video says its own; default 30)")
+
+
+def read_motion_arg(args, config):
+    """The --motion source read (a MotionClip), or None; DWPose for a video from --weights / --download (one line
+    saying how to get it when it is not there). MotionError (one line) for a source that cannot be used."""
+    if args.motion is None:
+        return None
+    from ..motion.sources import load_detector, read_motion  # no torch
+
+    return read_motion(args.motion, args.motion_fps,
+                       detector_factory=lambda: load_detector(config.weights_dir, config.download))
 
 
 def output_folder(path: str | Path) -> list[Path]:
@@ -59,13 +82,32 @@ def request(args, files: dict[str, str | None]):
     for label, value in {**files, "choreography": args.choreography}.items():
         if value is not None and not Path(value).is_file():
             raise UserError(f"{label} file not found: {value}")
+    music = music_of(args)
     settings = from_arguments(GenerationSettings, args)
     config = from_arguments(StudioConfig, args)
     check_seconds(settings, config.max_music_s)
     from ..dance import read_plan  # no torch
 
-    plan = read_plan(args.choreography, args.music) if args.choreography is not None else None
+    plan = read_plan(args.choreography, music) if args.choreography is not None else None
     return settings, config, plan
+
+
+def music_of(args) -> str:
+    """The music to dance to: --music, else a --motion video's own sound. UserError (one line) when there is
+    none: no --music, and no --motion or one holding poses without sound."""
+    if args.music is not None:
+        return args.music
+    if args.motion is None:
+        raise UserError("--music is required (or a --motion video, whose sound is then the music)")
+    if not Path(args.motion).exists():
+        raise UserError(f"motion file not found: {args.motion}")
+    from ..motion.errors import MotionError
+    from ..motion.sources import source_kind
+
+    if source_kind(Path(args.motion)) != "video":
+        raise MotionError(f"{Path(args.motion).name} holds poses without sound: give the song to dance to with "
+                          "--music")
+    return args.motion
 
 
 def remove_empty(folders: list[Path]) -> None:
@@ -81,6 +123,7 @@ def _generate(argv: Sequence[str]) -> int:
                                             "ground-truth video": args.ground_truth})
     made = output_folder(args.out)
     try:
+        motion = read_motion_arg(args, config)  # before the models load: a bad motion fails in seconds
         from ..studio import DanceStudio  # torch and the models load only once the flags are known to be good
 
         studio = DanceStudio(config)
@@ -92,7 +135,7 @@ def _generate(argv: Sequence[str]) -> int:
             studio.photo_size(args.photo)
         print(studio.banner(), file=sys.stderr)
         result = studio.generate(args.photo, args.music, settings, out_dir=Path(args.out),
-                                 ground_truth=args.ground_truth, plan=plan)
+                                 ground_truth=args.ground_truth, plan=plan, motion=motion)
     except BaseException:  # Ctrl-C and SIGTERM too
         remove_empty(made)
         raise

@@ -138,11 +138,13 @@ class GenerationMetrics:
 def generation_report(about: dict, settings: GenerationSettings, *, mode: str, id_tokens: int, frames: int,
                       output_frames: int, size: tuple[int, int], crop_box, photo_size: tuple[int, int], steps: int,
                       guidance: float, music, music_sha256: str, style: str, dance: dict, face: FaceResult | None,
-                      metrics: dict, timings: dict[str, float], warnings: list[str]) -> dict:
+                      metrics: dict, timings: dict[str, float], warnings: list[str],
+                      motion: dict | None = None) -> dict:
     """report.json of a generation: what ran where (``about``: the studio's description), the request as made
     (``frames`` generated, ``output_frames`` in the videos, ``size`` (W, H), the photo's ``crop_box`` (x1, y1, x2,
     y2) and ``photo_size``), the music segment (``music``: its offset_s, duration_s, tempo_bpm and beats_s; the
-    file's sha256), the dance's ``style`` and ``dance`` metrics, the face, every video's ``metrics`` (see
+    file's sha256), the dance's ``style``, the ``motion`` file's record when it came from one (reading, cleaning,
+    fitting) and ``dance`` metrics, the face, every video's ``metrics`` (see
     :meth:`GenerationMetrics.report`), seconds per stage and the warnings."""
     s = settings
     return {
@@ -157,6 +159,7 @@ def generation_report(about: dict, settings: GenerationSettings, *, mode: str, i
                   "tempo_bpm": round(music.tempo_bpm, 2), "beats": int(len(music.beats_s)),
                   "sha256": music_sha256},
         "style": style,
+        **({} if motion is None else {"motion": motion}),
         "dance": dance,
         "face": face.to_dict() if face is not None else None,
         "metrics": metrics,

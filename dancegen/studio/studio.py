@@ -27,7 +27,7 @@ import torch
 
 from ..choreo import DancePlan, ProceduralChoreographer
 from ..config import Framing, GenerationSettings, Mode, NoFace, StudioConfig, check_seconds
-from ..dance import DanceDesk, PlannedDance, music_ref, place_body, segment
+from ..dance import DanceDesk, MotionDance, PlannedDance, music_ref, place_body, segment
 from ..errors import GenerationCancelled, NoFaceError, SettingsError
 from ..face import FaceResult, require_antelopev2
 from ..face.preview import draw_preview
@@ -50,7 +50,7 @@ from .videos import ground_truth_errors, judges, memory_limit, write_videos
 DEFAULT_RATES = {"preparing": 1.0, "encoding": 0.4, "denoising": 0.22, "writing": 1.9}
 # every file a generation can write into its folder; a new run's files replace these, and those it did not make go
 OUTPUT_FILES = ("baseline.mp4", "identity.mp4", "side_by_side.mp4", "skeleton.mp4", "report.json",
-                "choreography.json", "counts.md", "poses.npy")
+                "choreography.json", "counts.md", "poses.npy", "motion_source.mp4")
 
 
 @dataclass
@@ -72,6 +72,7 @@ class Prepared:
     guidance: float  # classifier-free guidance
     warnings: list[str]  # things the person should know, in order
     timings: dict[str, float]  # seconds per stage so far
+    motion: MotionDance | None = None  # the motion file danced (None: planned moves)
 
 
 @dataclass
@@ -197,13 +198,16 @@ class DanceStudio:
         """Poses [T, 18, 2] on the canvas, T = round(duration * fps)."""
         return self.dance.dance(music, body, fps, seed)[1]
 
-    def plan_dance(self, photo: PhotoSource, music_path: str | os.PathLike,
+    def plan_dance(self, photo: PhotoSource, music_path: str | os.PathLike | None,
                    settings: GenerationSettings = GenerationSettings(),
-                   keep: tuple[DancePlan, list[int]] | None = None, plan: DancePlan | None = None) -> PlannedDance:
+                   keep: tuple[DancePlan, list[int]] | None = None, plan: DancePlan | None = None,
+                   motion=None) -> PlannedDance:
         """The dance a generation would make (or ``plan`` replayed), its poses and metrics; writes nothing (see
-        :meth:`dancegen.dance.DanceDesk.plan_dance`; ChoreographyPlanError for a plan that does not fit)."""
+        :meth:`dancegen.dance.DanceDesk.plan_dance`; ChoreographyPlanError for a plan that does not fit;
+        ``motion``: a motion file or a read MotionClip to dance instead of planned moves)."""
         canvas = self.canvas(settings, self.photo_size(photo)) if photo is not None else None
-        return self.dance.plan_dance(photo, music_path, settings, canvas, keep, plan, self.config.max_music_s)
+        return self.dance.plan_dance(photo, music_path, settings, canvas, keep, plan, self.config.max_music_s,
+                                     motion)
 
     def write_dance(self, planned: PlannedDance, out_dir: str | os.PathLike) -> dict[str, Path]:
         """poses.npy, choreography.json, counts.md, skeleton.mp4 and report.json of a planned dance."""
@@ -228,10 +232,12 @@ class DanceStudio:
             warnings.append("no face was found in the photo, so only the baseline (no identity branch) was made")
             return None
 
-    def prepare(self, photo: PhotoSource, music_path: str | os.PathLike,
-                settings: GenerationSettings = GenerationSettings(), plan: DancePlan | None = None) -> Prepared:
-        """Steps 1-3 of a generation: the face, the music and the dance (``plan`` replayed when given), everything
-        the diffusion needs."""
+    def prepare(self, photo: PhotoSource, music_path: str | os.PathLike | None,
+                settings: GenerationSettings = GenerationSettings(), plan: DancePlan | None = None,
+                motion=None) -> Prepared:
+        """Steps 1-3 of a generation: the face, the music and the dance (``plan`` replayed when given; ``motion``: a
+        motion file or MotionClip danced instead of planned moves, its video's sound the music without
+        ``music_path``), everything the diffusion needs."""
         warnings = list(self.warnings)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -244,6 +250,7 @@ class DanceStudio:
 
         # 1. Face: preview result (offline models) and the embedding for the face encoder
         check_seconds(settings, self.config.max_music_s)
+        clip, music_path, own_sound = self.dance.motion_music(music_path, motion)
         image = load_photo(photo)
         size = self.canvas(settings, image.size)
         face = self._face_or_none(image, warnings)
@@ -264,23 +271,29 @@ class DanceStudio:
         # 3. The canvas's crop of the photo, and the choreography from the person in it
         crop, body = self.place(face, image, size, settings.framing)
         warnings += list(crop.notices()) + list(body.notices) + self._framing_notices(body)
-        plan, poses = self.dance.dance(music, body, settings.fps, settings.seed, settings.style,
-                                       music_ref(music_path, music), plan=plan)  # poses [T, 18, 2]
+        moved = None
+        if clip is None:
+            plan, poses = self.dance.dance(music, body, settings.fps, settings.seed, settings.style,
+                                           music_ref(music_path, music), plan=plan)  # poses [T, 18, 2]
+        else:
+            plan, poses, moved = self.dance.dance_motion(clip, music, body, settings.fps, settings.seed,
+                                                         music_ref(music_path, music), plan, own_sound)
         lap("choreography")
         return Prepared(settings=settings, image=image, crop=crop, reference=crop.apply(image), face=face,
                         embedding=embedding, mode=mode, music=music, body=body, skeletons=SkeletonFrames(poses, *size),
                         plan=plan, steps=settings.steps or self.preset.steps,
                         guidance=self.preset.guidance if settings.guidance is None else settings.guidance,
-                        warnings=warnings, timings=timings)
+                        warnings=warnings, timings=timings, motion=moved)
 
-    def generate(self, photo: PhotoSource, music_path: str | os.PathLike,
+    def generate(self, photo: PhotoSource, music_path: str | os.PathLike | None,
                  settings: GenerationSettings = GenerationSettings(),
                  progress: Callable[[Progress], None] | None = None,
                  should_stop: Callable[[], bool] | None = None,
                  out_dir: Path | None = None, ground_truth: str | os.PathLike | None = None,
-                 plan: DancePlan | None = None) -> GenerationResult:
+                 plan: DancePlan | None = None, motion=None) -> GenerationResult:
         """Photo + music -> baseline.mp4, identity.mp4, side_by_side.mp4, skeleton.mp4, choreography.json, counts.md
-        and report.json; ``plan``: the dance to replay (else planned with ``settings.style``).
+        and report.json; ``plan``: the dance to replay (else planned with ``settings.style``); ``motion``: a motion
+        file or MotionClip to dance (see :meth:`prepare`; motion_source.mp4 is written too).
 
         progress(Progress) runs as every stage moves (each denoising window, each decoded chunk) with the fraction
         done and the time left; should_stop() is checked before the diffusion and after every window
@@ -293,7 +306,7 @@ class DanceStudio:
             truth = read.FrameSampler(ground_truth) if ground_truth is not None else None
         try:
             return self._generate(photo, music_path, settings, progress, should_stop, out_dir, truth, started,
-                                  plan)
+                                  plan, motion)
         finally:
             if truth is not None:
                 truth.close()
@@ -301,9 +314,9 @@ class DanceStudio:
     def _generate(self, photo: PhotoSource, music_path: str | os.PathLike, settings: GenerationSettings,
                   progress: Callable[[Progress], None] | None, should_stop: Callable[[], bool] | None,
                   out_dir: Path | None, truth: read.FrameSampler | None, started: float,
-                  plan: DancePlan | None = None) -> GenerationResult:
+                  plan: DancePlan | None = None, motion=None) -> GenerationResult:
         # 1-3. Face, music, choreography
-        job = self.prepare(photo, music_path, settings, plan)
+        job = self.prepare(photo, music_path, settings, plan, motion)
         if truth is not None:  # the ground truth goes through the photo's crop
             truth.view((job.skeletons.width, job.skeletons.height), job.crop.box, job.crop.photo_size)
         timings = job.timings
@@ -330,7 +343,8 @@ class DanceStudio:
             # 7. Report, then everything into place, and an earlier run's files that this one did not make away
             summary = self._report(job, output, metrics)
             (work_dir / "report.json").write_text(json.dumps(summary, indent=2))
-            self.dance.write_plan(job.plan, work_dir)  # choreography.json, counts.md
+            self.dance.write_plan(job.plan, work_dir, None if job.motion is None else (  # choreography.json, counts.md
+                job.motion, job.skeletons.poses, settings.fps, (job.skeletons.width, job.skeletons.height)))
             move_into_place(work_dir, final_dir, OUTPUT_FILES)
         self.timer.learn(work, {"preparing": sum(timings[k] for k in ("face", "music", "choreography")),
                                 "encoding": timings["encoding"], "denoising": timings["denoising"],
@@ -400,5 +414,6 @@ class DanceStudio:
             output_frames=interpolate.output_count(frames, s.fps, s.output_fps, job.music.duration_s),
             size=(job.skeletons.width, job.skeletons.height), crop_box=job.crop.box, photo_size=job.image.size,
             steps=job.steps, guidance=job.guidance, music=job.music, music_sha256=job.plan.music.sha256,
-            style=job.plan.style, dance=self.dance.measure(job.plan, job.skeletons.poses, s.fps, job.music, job.body),
+            style=job.plan.style, motion=None if job.motion is None else job.motion.report(),
+            dance=self.dance.measure(job.plan, job.skeletons.poses, s.fps, job.music, job.body),
             face=job.face, metrics=metrics, timings=job.timings, warnings=job.warnings)

@@ -109,8 +109,8 @@ def test_plans_for_other_music_or_versions_are_refused(planned):
         load_plan(obj, MusicRef("cd" * 32, 0.0, 30.0))
     with pytest.raises(ChoreographyPlanError, match=r"made for 30 s of the music from 0 s, not 20 s from 5 s"):
         load_plan(obj, MusicRef(REF.sha256, 5.0, 20.0))
-    with pytest.raises(ChoreographyPlanError, match="version 2 is not supported"):
-        load_plan({**obj, "version": 2}, REF)
+    with pytest.raises(ChoreographyPlanError, match="version 3 is not supported"):
+        load_plan({**obj, "version": 3}, REF)
     with pytest.raises(ChoreographyPlanError, match="is not JSON"):
         import tempfile
         from pathlib import Path
