@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dancegen.errors import UserError
-from dancegen.io import video
+from dancegen.io import read
 from dancegen.motion.errors import MotionError
 from dancegen.motion.preview import GAP_PX, side_by_side_frames, write_preview
 from dancegen.motion.warp import frame_count, keep_timing, source_frames
@@ -56,7 +56,7 @@ def test_write_preview_of_a_resampled_dance(tmp_path):
     order = source_frames(segments, 10.0, 10, 8.0, n)
     path = write_preview(tmp_path / "motion_source.mp4", source, source[order], 8.0, 64, H, source_size=(64, 64),
                          order=order)
-    info = video.probe(path)
+    info = read.probe(path)
     assert (info.n_frames, info.height) == (n, H) and info.width in (64 + GAP_PX + 64, 64 + GAP_PX + 65)
 
 
