@@ -161,8 +161,8 @@ class DanceApp:
             return self.studio.banner()
         d = self.studio.describe()
         where = d["gpu"] or ("ZeroGPU" if self.zero_gpu else "the CPU")
-        text = (T.SPACE_TRAINED if self.studio.preset.trained else T.SPACE_UNTRAINED).format(label=d["label"], preset=d["preset"],
-                                                                                            where=where)
+        template = T.SPACE_TRAINED if self.studio.preset.trained else T.SPACE_UNTRAINED
+        text = template.format(label=d["label"], preset=d["preset"], where=where)
         return text + (T.SPACE_GPU if self.zero_gpu else "")
 
     # ---- previews
