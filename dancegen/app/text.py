@@ -199,7 +199,7 @@ SPACE_UNTRAINED = ("This Space runs the offline demo (the {preset} preset) on {w
                    "tracked and a dance planned on them.")
 SPACE_GPU = (" Each run asks ZeroGPU for the GPU time shown under Generate; free visitors have a few minutes a day, "
              "so the page starts with a short dance.")
-DANCE_LABEL = "The dance (skeleton): the real output of this demo"
+DANCE_LABEL = "The dance as a skeleton"  # the real output of the untrained demo
 
 # ------------------------------------------------------------------------------------------------ errors
 
