@@ -20,7 +20,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import gradio as gr
 
 from ..choreo import MOVES, STYLES, ChoreographyPlanError, DancePlan, MoveEntry, Phrase, load_plan
 from ..choreo.document import clock

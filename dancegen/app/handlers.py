@@ -34,7 +34,7 @@ from ..errors import (GenerationCancelled, MusicError, NoFaceError, PhotoError, 
                       report_internal)
 from ..studio import DanceStudio, GenerationResult
 from . import text as T
-from .controls import AUTO, integer, read_settings, upload_source  # noqa: F401  (AUTO, integer: for the panel)
+from .controls import read_settings, upload_source
 from .gpu_time import MIN_MUSIC_S, gpu_request, quota_refusal
 from .plots import music_plot_table, similarity_view
 from .stops import StopSwitch
