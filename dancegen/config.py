@@ -300,10 +300,20 @@ class ServeConfig:
                                      low=2.0)
     zero_gpu: bool | None = setting(None, "run generation inside spaces.GPU (default: on a Space with `spaces`)",
                                     flag="")
+    space: bool | None = setting(None, "a Hugging Face Space's page: the visitor's banner and the space_* defaults "
+                                 "(default: when SPACE_ID is set)", flag="")
+    # On a Space each visitor has a few minutes of ZeroGPU time a day (about 2 min signed out, 3.5 signed in), and
+    # every run is charged the time it asks for: the page preselects a short, quick run.
+    space_seconds: float = setting(4.0, "preselected dance length on a Space, seconds (capped at max_music_s)",
+                                   flag="", low=2.0)
+    space_steps: int | None = setting(20, "preselected denoising steps on a Space (None: the model's)", flag="",
+                                      low=1)
     gpu_s_per_frame_step: float = setting(0.1, "ZeroGPU time asked per frame and denoising step at 512x512, s",
                                           flag="", low=0.0)
     gpu_s_per_frame: float = setting(0.3, "ZeroGPU time asked per frame for decoding, writing and metrics, s",
                                      flag="", low=0.0)
+    gpu_s_per_output_frame: float = setting(0.02, "ZeroGPU time asked per frame written in between the generated "
+                                            "ones (interpolation and encoding) at 512x512, s", flag="", low=0.0)
     gpu_s_base: float = setting(20.0, "ZeroGPU time asked once per run (encoding, face, music), s", flag="",
                                 low=0.0)
     gpu_s_max: float = setting(900.0, "most ZeroGPU time asked for one run, s", flag="", low=1.0)

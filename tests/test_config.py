@@ -120,7 +120,7 @@ def test_the_app_controls_use_the_ranges_and_defaults_of_the_settings(tmp_path):
     # a request with no values set is the default request (the photo's shape and the app's preselected length)
     app = DanceApp(studio, ServeConfig())
     expected = dataclasses.replace(defaults, seconds=app.default_seconds())
-    assert app.settings() == expected == app.settings(width="auto", height="auto")
+    assert app.settings({}) == expected == app.settings({"width": "auto", "height": "auto"})
 
 
 def test_a_dataclass_field_without_a_flag_is_not_on_the_command_line():

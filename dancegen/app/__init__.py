@@ -2,7 +2,9 @@
 
 * :mod:`.serve`: ``python app.py`` / ``dancegen serve``: settings, studio, launch;
 * :mod:`.layout`: the page and its events;
+* :mod:`.controls`: the page's controls, declared once, and how handlers get them by name;
 * :mod:`.handlers`: what each event does (:class:`~dancegen.app.handlers.DanceApp`), and how errors reach the page;
+* :mod:`.gpu_time`: the ZeroGPU time a run asks for, and a quota refusal in a visitor's words;
 * :mod:`.plots`: the tables behind the music and similarity plots;
 * :mod:`.text`: every string the page shows.
 

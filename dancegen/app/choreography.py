@@ -2,8 +2,8 @@
 a phrase's moves, lock phrases, plan again, download and upload ``choreography.json``.
 
 The plan shown lives in the visitor's ``gr.State`` (a :class:`~dancegen.choreo.DancePlan`, or None); nothing is
-kept here between requests. Every handler returns the panel's outputs in one order (:data:`PANEL_OUTPUTS`) and
-leaves the page ready whatever happens: a problem is a one-line message in the panel, and the plan shown (state,
+kept here between requests. Every handler takes the page's controls by name and returns some of the panel's outputs
+(:data:`PANEL_OUTPUTS`) by name, and leaves the page ready whatever happens: a problem is a one-line message in the panel, and the plan shown (state,
 table, skeleton preview, download) stays as it was. The skeleton preview dances the plan shown; when the music or
 its segment changes the plan no longer fits, so it is dropped and the preview shows a fresh dance.
 
@@ -17,19 +17,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
-import gradio as gr
 
 from ..choreo import MOVES, STYLES, ChoreographyPlanError, DancePlan, MoveEntry, Phrase, load_plan
 from ..choreo.document import clock
 from ..errors import UserError, report_internal
 from . import text as T
-from .handlers import AUTO, DanceApp, _capital, _integer, _sentence, upload_source
+from .controls import AUTO, integer, upload_source
+from .handlers import DanceApp, _capital, _sentence
 
 logger = logging.getLogger(__name__)
 
-# what every panel handler returns, in this order (the layout wires these components)
+# what the panel's handlers set, by name (the layout wires these components)
 PANEL_OUTPUTS = ("plan", "table", "skeleton", "skeleton_text", "plan_text", "plan_file", "seed")
 _ENTRY = re.compile(r"^(?P<name>[A-Za-z_]+)\s*(?:x\s*(?P<counts>\d+))?\s*(?P<m>\(m\))?$")
 _TRUE = (True, 1, "true", "True", "1", "yes")
@@ -138,7 +139,7 @@ def edited_plan(plan: DancePlan, rows: list[list]) -> tuple[DancePlan, list[int]
 def with_move(plan: DancePlan, number: Any, move: Any) -> DancePlan:
     """``plan`` with phrase ``number`` (1-based) danced as ``move`` for all its counts. PlanEditError when there is
     no such dance phrase or move."""
-    n = _integer(number, T.PHRASE_LABEL)
+    n = integer(number, T.PHRASE_LABEL)
     if n is None or not 1 <= n <= len(plan.phrases):
         raise PlanEditError(T.PLAN_NO_PHRASE.format(number=number, count=len(plan.phrases)))
     phrase = plan.phrases[n - 1]
@@ -150,15 +151,12 @@ def with_move(plan: DancePlan, number: Any, move: Any) -> DancePlan:
     return dataclasses.replace(plan, phrases=tuple(phrases))
 
 
-def _keep() -> tuple:
-    """Every panel output left as it is."""
-    return tuple(gr.update() for _ in PANEL_OUTPUTS)
-
-
 class ChoreographyPanel:
-    """The panel's handlers around a :class:`DanceApp` (its studio and its reading of the controls). The first nine
-    arguments of each are the skeleton preview's inputs: photo, music, offset, length, fps, seed, width, height,
-    framing."""
+    """The panel's handlers around a :class:`DanceApp` (its studio and its reading of the controls). Each takes the
+    values of the skeleton preview's controls by name (:func:`.controls.names` of "dance": photo, size, music,
+    segment, fps, seed, framing, output fps, style) and the panel's own: ``plan`` (the DancePlan shown, or None),
+    ``table``, ``move``, ``phrase_number``, ``plan_upload``; it returns the panel's outputs by name (those left out
+    stay as they are)."""
 
     def __init__(self, app: DanceApp):
         self.app = app
@@ -166,50 +164,43 @@ class ChoreographyPanel:
 
     # ---- helpers
 
-    def _inputs(self, photo, music, offset, length, fps, seed, width, height, framing, output_fps=None,
-                style=None):
+    def _inputs(self, values: Mapping[str, Any]):
         """(photo source, music path, GenerationSettings); PlanEditError when the photo or the music is missing."""
-        source, path = upload_source(photo), upload_source(music)
+        source, path = upload_source(values.get("photo")), upload_source(values.get("music"))
         if source is None or not isinstance(path, str):
             raise PlanEditError(T.PLAN_NEEDS_INPUTS)
-        settings = self.app._settings(offset, length, 1.0, None, seed, None, None, fps, width, height, framing,
-                                      output_fps)
-        if style not in (None, "", AUTO):
-            settings = dataclasses.replace(settings, style=str(style))
-        return source, path, settings
+        return source, path, self.app._settings(values)
 
     def _show(self, source, path, settings, plan: DancePlan | None = None, keep=None):
         """Plan (or replay ``plan``) and write the dance -> (PlannedDance, {name: path} of its files)."""
         planned = self.studio.plan_dance(source, path, settings, keep=keep, plan=plan)
         return planned, self.studio.write_dance(planned, self.studio.outputs.create())
 
-    def _outputs(self, planned, paths, message: str, locked: set[int] = frozenset(), seed=None) -> tuple:
+    def _outputs(self, planned, paths, message: str, locked: set[int] = frozenset(), seed=None) -> dict:
         plan = planned.plan
-        return (plan, plan_rows(plan, locked), str(paths["skeleton"]), T.SKELETON_PLANNED, message,
-                str(paths["choreography"]), gr.update() if seed is None else seed)
+        out = dict(plan=plan, table=plan_rows(plan, locked), skeleton=str(paths["skeleton"]),
+                   skeleton_text=T.SKELETON_PLANNED, plan_text=message, plan_file=str(paths["choreography"]))
+        return out if seed is None else {**out, "seed": seed}
 
     @staticmethod
-    def _failed(template: str, exc: Exception, shown: DancePlan | None, rows: list[list]) -> tuple:
+    def _failed(template: str, exc: Exception, shown: DancePlan | None, rows: list[list]) -> dict:
         """The outputs after a failure: the message in the panel, the table back to the plan shown (its locks
         kept), everything else as it was."""
         if isinstance(exc, UserError):
             message = _sentence(exc)
         else:
             message = _capital(report_internal(logger, "choreography", exc)) + "."
-        return (gr.update(), plan_rows(shown, set(locked_indices(shown, rows))), gr.update(), gr.update(),
-                template.format(message=message), gr.update(), gr.update())
+        return dict(table=plan_rows(shown, set(locked_indices(shown, rows))), plan_text=template.format(message=message))
 
     # ---- handlers
 
-    def plan(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
-             framing=None, output_fps=None, style=None, table=None, shown: DancePlan | None = None):
+    def plan(self, values: Mapping[str, Any], request=None) -> dict:
         """"Plan the dance": a new plan in the chosen style, keeping the phrases ticked "locked" in the table of the
         plan shown. Pressed again with the seed of the plan shown, it plans with the next seed (shown in the Seed
         box): another dance, reproducible from that seed."""
-        rows = table_rows(table)
+        shown, rows = values.get("plan"), table_rows(values.get("table"))
         try:
-            source, path, settings = self._inputs(photo, music, offset, length, fps, seed, width, height, framing,
-                                                  output_fps, style)
+            source, path, settings = self._inputs(values)
             new_seed = None
             if shown is not None and settings.seed == shown.seed:
                 new_seed = settings.seed + 1
@@ -229,89 +220,74 @@ class ChoreographyPanel:
         except Exception as exc:
             return self._failed(T.PLAN_NOT_MADE, exc, shown, rows)
 
-    def edit(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
-             framing=None, output_fps=None, table=None, shown: DancePlan | None = None):
+    def edit(self, values: Mapping[str, Any], request=None) -> dict:
         """The table was edited: phrases whose moves text changed are danced as written and the skeleton preview
         is made again; a tick in "locked" alone changes nothing until the next plan."""
-        rows = table_rows(table)
+        shown, rows = values.get("plan"), table_rows(values.get("table"))
         if shown is None:
-            return _keep()
+            return {}
         try:
             plan, changed = edited_plan(shown, rows)
             if not changed:
-                return _keep()
-            source, path, settings = self._inputs(photo, music, offset, length, fps, seed, width, height, framing,
-                                                  output_fps)
-            planned, paths = self._show(source, path, settings, plan=plan)
+                return {}
+            planned, paths = self._show(*self._inputs(values), plan=plan)
             first = planned.plan.phrases[changed[0]]
             message = T.PLAN_EDITED.format(number=", ".join(str(i + 1) for i in changed), moves=moves_text(first))
             return self._outputs(planned, paths, message, set(locked_indices(shown, rows)))
         except Exception as exc:
             return self._failed(T.PLAN_NOT_CHANGED, exc, shown, rows)
 
-    def put_move(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
-                 framing=None, output_fps=None, move=None, number=None, table=None, shown: DancePlan | None = None):
-        """The move menu: phrase ``number`` dances ``move`` for all its counts; the skeleton preview follows."""
-        rows = table_rows(table)
+    def put_move(self, values: Mapping[str, Any], request=None) -> dict:
+        """The move menu: phrase ``phrase_number`` dances ``move`` for all its counts; the skeleton preview
+        follows."""
+        shown, rows = values.get("plan"), table_rows(values.get("table"))
+        number = values.get("phrase_number")
         try:
             if shown is None:
                 raise PlanEditError(T.PLAN_NONE)
-            plan = with_move(shown, number, move)
-            source, path, settings = self._inputs(photo, music, offset, length, fps, seed, width, height, framing,
-                                                  output_fps)
-            planned, paths = self._show(source, path, settings, plan=plan)
-            n = _integer(number, T.PHRASE_LABEL)
+            plan = with_move(shown, number, values.get("move"))
+            planned, paths = self._show(*self._inputs(values), plan=plan)
+            n = integer(number, T.PHRASE_LABEL)
             message = T.PLAN_EDITED.format(number=n, moves=moves_text(planned.plan.phrases[n - 1]))
             return self._outputs(planned, paths, message, set(locked_indices(shown, rows)))
         except Exception as exc:
             return self._failed(T.PLAN_NOT_CHANGED, exc, shown, rows)
 
-    def upload(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
-               framing=None, output_fps=None, file=None, table=None, shown: DancePlan | None = None):
-        """An uploaded choreography.json: checked, then checked against this music (its sha256 and segment) and
-        shown; a file that cannot be used leaves the plan shown as it was, with its one-line reason."""
-        rows = table_rows(table)
-        source = upload_source(file)
+    def upload(self, values: Mapping[str, Any], request=None) -> dict:
+        """An uploaded choreography.json (``plan_upload``): checked, then checked against this music (its sha256
+        and segment) and shown; a file that cannot be used leaves the plan shown as it was, with its one-line
+        reason."""
+        shown, rows = values.get("plan"), table_rows(values.get("table"))
+        source = upload_source(values.get("plan_upload"))
         if source is None:
-            return _keep()
+            return {}
         try:
             if not isinstance(source, str):
                 raise ChoreographyPlanError("the choreography must be a choreography.json file")
-            plan = load_plan(source)
-            inputs = self._inputs(photo, music, offset, length, fps, seed, width, height, framing,
-                                                  output_fps)
-            planned, paths = self._show(*inputs, plan=plan)
+            planned, paths = self._show(*self._inputs(values), plan=load_plan(source))
             plan = planned.plan
             message = T.PLAN_LOADED.format(phrases=len(plan.phrases), style=plan.style, seed=plan.seed)
             return self._outputs(planned, paths, message)
         except Exception as exc:
             return self._failed(T.PLAN_NOT_LOADED, exc, shown, rows)
 
-    def follow(self, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
-               framing=None, output_fps=None, shown: DancePlan | None = None):
+    def follow(self, values: Mapping[str, Any], request=None) -> dict:
         """The page's skeleton preview after an input changed: the plan shown, danced on the new inputs; when it
         no longer fits the music (other music, another segment) it is dropped and the preview is a fresh dance.
         Returns the panel's outputs."""
+        shown = values.get("plan")
         if shown is not None:
             try:
-                source, path, settings = self._inputs(photo, music, offset, length, fps, seed, width, height,
-                                                      framing, output_fps)
-                planned, paths = self._show(source, path, settings, plan=shown)
-                return (gr.update(), gr.update(), str(paths["skeleton"]), T.SKELETON_PLANNED, gr.update(),
-                        gr.update(), gr.update())
+                planned, paths = self._show(*self._inputs(values), plan=shown)
+                return dict(skeleton=str(paths["skeleton"]), skeleton_text=T.SKELETON_PLANNED)
             except ChoreographyPlanError:
                 pass
             except UserError:  # a missing or unusable input: the preview says why, the plan stays
-                return (gr.update(), gr.update(),
-                        *self.app.skeleton_preview(photo, music, offset, length, fps, seed, width, height, framing,
-                                                  output_fps),
-                        gr.update(), gr.update(), gr.update())
+                return self.app.skeleton_preview(values)
             except Exception as exc:  # our bug: logged, said in place of the preview; the plan stays
                 message = _capital(report_internal(logger, "skeleton preview", exc)) + "."
-                return (gr.update(), gr.update(), None, T.SKELETON_FAILED.format(message=message), gr.update(),
-                        gr.update(), gr.update())
-        video, message = self.app.skeleton_preview(photo, music, offset, length, fps, seed, width, height, framing,
-                                                  output_fps)
+                return dict(skeleton=None, skeleton_text=T.SKELETON_FAILED.format(message=message))
+        preview = self.app.skeleton_preview(values)
         if shown is None:
-            return gr.update(), gr.update(), video, message, gr.update(), gr.update(), gr.update()
-        return None, [], video, message, T.PLAN_FORGOTTEN, None, gr.update()
+            return preview
+        return {**preview, "plan": None, "table": [], "plan_text": T.PLAN_FORGOTTEN, "plan_file": None}

@@ -11,8 +11,9 @@ from ..config import GenerationSettings, ServeConfig, spec
 from ..studio import DanceStudio
 from ..study.review import served_folders
 from . import text as T
-from .choreography import ChoreographyPanel, move_choices, style_choices
-from .handlers import AUTO, DanceApp
+from .choreography import PANEL_OUTPUTS, ChoreographyPanel, move_choices, style_choices
+from .controls import AUTO, Page
+from .handlers import RESULTS, DanceApp
 from .plots import MUSIC_COLORS, SIMILARITY_COLORS
 from .review_handlers import ReviewApp
 from .review_page import review_blocks
@@ -49,96 +50,112 @@ def _examples_dir(config: ServeConfig) -> Path:
 
 def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blocks:
     """The page, wired to a :class:`DanceApp` around ``studio``, with its queue configured. Launch it with
-    ``demo.launch(**launch_kwargs(studio, config), ...)``."""
+    ``demo.launch(**launch_kwargs(studio, config), ...)``. Every component is placed under its name
+    (:class:`~.controls.Page`); the events hand the handlers the controls of their stage by name."""
     app = DanceApp(studio, config)
     panel = ChoreographyPanel(app)
-    defaults = GenerationSettings()
-    preset = studio.preset
+    defaults = app.page_defaults()  # what the controls preselect (GenerationSettings and ServeConfig)
     size_limit = config.max_file_size.upper().replace("MB", " MB").replace("KB", " KB").replace("GB", " GB")
     preview = dict(concurrency_limit=config.preview_concurrency, concurrency_id="preview")
     review = ReviewApp(config.review) if config.review else None  # a study's blind review, in a tab
+    page = Page()
+    add = page.add
 
     with gr.Blocks(title=T.TITLE) as demo:
         gr.Markdown(f"# {T.TITLE}\n{T.INTRO}")
-        gr.Markdown(studio.banner(), elem_id="banner")
+        gr.Markdown(app.banner(), elem_id="banner")
 
         with gr.Tab(T.GENERATE_TAB) if review is not None else contextlib.nullcontext():
             with gr.Row(equal_height=False):
                 with gr.Column(min_width=300):
-                    photo = gr.Image(label=T.PHOTO_LABEL.format(max_file_size=size_limit), type="filepath",
-                                     image_mode=None, sources=["upload", "webcam", "clipboard"], height=320,
-                                     elem_id="photo")
-                    face_image = gr.Image(label=T.FACE_PREVIEW_LABEL, interactive=False, height=260, elem_id="face")
-                    face_text = gr.Markdown(T.FACE_HINT, label=T.FACE_TEXT_LABEL, elem_id="face-text")
+                    photo = add("photo", gr.Image(label=T.PHOTO_LABEL.format(max_file_size=size_limit),
+                                                  type="filepath", image_mode=None,
+                                                  sources=["upload", "webcam", "clipboard"], height=320,
+                                                  elem_id="photo"))
+                    add("face_image", gr.Image(label=T.FACE_PREVIEW_LABEL, interactive=False, height=260,
+                                               elem_id="face"))
+                    add("face_text", gr.Markdown(T.FACE_HINT, label=T.FACE_TEXT_LABEL, elem_id="face-text"))
 
                 with gr.Column(min_width=300):
-                    music = gr.Audio(label=T.MUSIC_LABEL.format(max_file_size=size_limit), type="filepath",
-                                     sources=["upload"], elem_id="music")
+                    music = add("music", gr.Audio(label=T.MUSIC_LABEL.format(max_file_size=size_limit),
+                                                  type="filepath", sources=["upload"], elem_id="music"))
                     with gr.Row():
                         offset_range = _range("music_offset_s")
-                        offset = gr.Number(defaults.music_offset_s, label=T.OFFSET_LABEL, min_width=120,
-                                           minimum=offset_range["minimum"], step=offset_range["step"])
-                        length = gr.Slider(**{**_range("seconds"), "maximum": app.max_music_s},
-                                           value=app.default_seconds(), label=T.LENGTH_LABEL,
-                                           info=T.LENGTH_INFO.format(max_s=app.max_music_s),
-                                           min_width=160)
-                    music_text = gr.Markdown(T.MUSIC_HINT, label=T.MUSIC_TEXT_LABEL, elem_id="music-text")
-                    music_plot = gr.LinePlot(x=T.PLOT_TIME, y=T.PLOT_LEVEL, color=T.PLOT_CURVE,
-                                             label=T.MUSIC_PLOT_LABEL, color_map=MUSIC_COLORS, colors_in_legend=[],
-                                             height=220, visible=False, elem_id="music-plot")
-                    skeleton = gr.Video(label=T.SKELETON_LABEL, interactive=False, height=260, elem_id="skeleton")
-                    skeleton_text = gr.Markdown(T.SKELETON_NEEDS_MUSIC, label=T.SKELETON_TEXT_LABEL,
-                                                elem_id="skeleton-text")
+                        offset = add("offset", gr.Number(defaults.music_offset_s, label=T.OFFSET_LABEL,
+                                                         min_width=120, minimum=offset_range["minimum"],
+                                                         step=offset_range["step"]))
+                        length = add("length", gr.Slider(**{**_range("seconds"), "maximum": app.max_music_s},
+                                                         value=defaults.seconds, label=T.LENGTH_LABEL,
+                                                         info=T.LENGTH_INFO.format(max_s=app.max_music_s),
+                                                         min_width=160))
+                    add("music_text", gr.Markdown(T.MUSIC_HINT, label=T.MUSIC_TEXT_LABEL, elem_id="music-text"))
+                    add("music_plot", gr.LinePlot(x=T.PLOT_TIME, y=T.PLOT_LEVEL, color=T.PLOT_CURVE,
+                                                  label=T.MUSIC_PLOT_LABEL, color_map=MUSIC_COLORS,
+                                                  colors_in_legend=[], height=220, visible=False,
+                                                  elem_id="music-plot"))
+                    add("skeleton", gr.Video(label=T.SKELETON_LABEL, interactive=False, height=260,
+                                             elem_id="skeleton"))
+                    add("skeleton_text", gr.Markdown(T.SKELETON_NEEDS_MUSIC, label=T.SKELETON_TEXT_LABEL,
+                                                     elem_id="skeleton-text"))
 
                 with gr.Column(min_width=300):
-                    alpha = gr.Slider(**_range("alpha"), value=defaults.alpha, label=T.ALPHA_LABEL, info=T.ALPHA_INFO)
-                    id_tokens = gr.Slider(1, studio.num_id_tokens, value=studio.num_id_tokens, step=1,
-                                          label=T.TOKENS_LABEL, info=T.TOKENS_INFO.format(count=studio.num_id_tokens))
-                    seed = gr.Number(defaults.seed, label=T.SEED_LABEL, info=T.SEED_INFO, precision=0,
-                                     minimum=_range("seed")["minimum"], maximum=_range("seed")["maximum"])
-                    framing = gr.Radio(list(T.FRAMING_CHOICES), value=str(defaults.framing),
-                                       label=T.FRAMING_LABEL, info=T.FRAMING_INFO, elem_id="framing")
+                    add("alpha", gr.Slider(**_range("alpha"), value=defaults.alpha, label=T.ALPHA_LABEL,
+                                           info=T.ALPHA_INFO))
+                    add("id_tokens", gr.Slider(1, studio.num_id_tokens, value=studio.num_id_tokens, step=1,
+                                               label=T.TOKENS_LABEL,
+                                               info=T.TOKENS_INFO.format(count=studio.num_id_tokens)))
+                    seed = add("seed", gr.Number(defaults.seed, label=T.SEED_LABEL, info=T.SEED_INFO, precision=0,
+                                                 minimum=_range("seed")["minimum"], maximum=_range("seed")["maximum"]))
+                    framing = add("framing", gr.Radio(list(T.FRAMING_CHOICES), value=str(defaults.framing),
+                                                      label=T.FRAMING_LABEL, info=T.FRAMING_INFO, elem_id="framing"))
                     with gr.Accordion(T.ADVANCED_LABEL, open=False):
-                        steps = gr.Slider(**_range("steps"), value=preset.steps, label=T.STEPS_LABEL, elem_id="steps")
-                        guidance = gr.Slider(**_range("guidance"), value=preset.guidance, label=T.GUIDANCE_LABEL)
-                        fps = gr.Slider(**_range("fps"), value=defaults.fps, label=T.FPS_LABEL, elem_id="fps")
-                        output_fps = gr.Slider(**_range("output_fps"), value=defaults.output_fps,
-                                               label=T.OUTPUT_FPS_LABEL, info=T.OUTPUT_FPS_INFO,
-                                               elem_id="output-fps")
+                        steps = add("steps", gr.Slider(**_range("steps"), value=defaults.steps, label=T.STEPS_LABEL,
+                                                       elem_id="steps"))
+                        add("guidance", gr.Slider(**_range("guidance"), value=defaults.guidance,
+                                                  label=T.GUIDANCE_LABEL))
+                        fps = add("fps", gr.Slider(**_range("fps"), value=defaults.fps, label=T.FPS_LABEL,
+                                                   elem_id="fps"))
+                        output_fps = add("output_fps", gr.Slider(**_range("output_fps"), value=defaults.output_fps,
+                                                                 label=T.OUTPUT_FPS_LABEL, info=T.OUTPUT_FPS_INFO,
+                                                                 elem_id="output-fps"))
                         with gr.Row():  # "auto": the canvas follows the photo's shape
-                            width = gr.Dropdown(_sizes(), value=AUTO, label=T.WIDTH_LABEL, info=T.SIZE_INFO,
-                                                min_width=120, elem_id="width")
-                            height = gr.Dropdown(_sizes(), value=AUTO, label=T.HEIGHT_LABEL, info=T.SIZE_INFO,
-                                                 min_width=120, elem_id="height")
+                            width = add("width", gr.Dropdown(_sizes(), value=AUTO, label=T.WIDTH_LABEL,
+                                                             info=T.SIZE_INFO, min_width=120, elem_id="width"))
+                            height = add("height", gr.Dropdown(_sizes(), value=AUTO, label=T.HEIGHT_LABEL,
+                                                               info=T.SIZE_INFO, min_width=120, elem_id="height"))
                     with gr.Row(elem_id="generate-row"):
-                        generate = gr.Button(T.GENERATE_BUTTON, variant="primary", elem_id="generate")
-                        stop = gr.Button(T.STOP_BUTTON, variant="stop", interactive=False, elem_id="stop")
-                    estimate_text = gr.Markdown("", label=T.ESTIMATE_LABEL, elem_id="estimate")
-                    status = gr.Markdown(T.STATUS_READY, label=T.STATUS_LABEL, elem_id="status")
+                        generate = add("generate", gr.Button(T.GENERATE_BUTTON, variant="primary",
+                                                             elem_id="generate"))
+                        stop = add("stop", gr.Button(T.STOP_BUTTON, variant="stop", interactive=False,
+                                                     elem_id="stop"))
+                    add("estimate", gr.Markdown("", label=T.ESTIMATE_LABEL, elem_id="estimate"))
+                    status = add("status", gr.Markdown(T.STATUS_READY, label=T.STATUS_LABEL, elem_id="status"))
 
-            plan = gr.State(None)  # the plan shown (a DancePlan), per visitor
+            add("plan", gr.State(None))  # the plan shown (a DancePlan), per visitor
             with gr.Accordion(T.CHOREO_LABEL, open=False, elem_id="choreography"):
                 gr.Markdown(T.CHOREO_INTRO)
                 with gr.Row(equal_height=True, elem_id="plan-row"):
-                    style = gr.Dropdown(style_choices(), value=AUTO, label=T.STYLE_LABEL, info=T.STYLE_INFO,
-                                        min_width=200, elem_id="style")
+                    add("style", gr.Dropdown(style_choices(), value=AUTO, label=T.STYLE_LABEL, info=T.STYLE_INFO,
+                                             min_width=200, elem_id="style"))
                     plan_button = gr.Button(T.PLAN_BUTTON, variant="primary", scale=0, min_width=200, elem_id="plan")
-                table = gr.Dataframe(headers=list(T.PLAN_HEADERS), datatype=["number", "str", "str", "str", "bool"],
-                                     type="array", interactive=True, static_columns=[0, 1, 2], wrap=True,
-                                     column_widths=["6%", "18%", "16%", "48%", "12%"], label=T.PLAN_TABLE_LABEL,
-                                     max_height=420, elem_id="phrases")
+                table = add("table", gr.Dataframe(headers=list(T.PLAN_HEADERS),
+                                                  datatype=["number", "str", "str", "str", "bool"], type="array",
+                                                  interactive=True, static_columns=[0, 1, 2], wrap=True,
+                                                  column_widths=["6%", "18%", "16%", "48%", "12%"],
+                                                  label=T.PLAN_TABLE_LABEL, max_height=420, elem_id="phrases"))
                 with gr.Row(equal_height=True, elem_id="move-row"):
-                    move = gr.Dropdown(move_choices(), value=move_choices()[0], label=T.MOVE_LABEL, min_width=200,
-                                       elem_id="move")
-                    phrase_number = gr.Number(1, label=T.PHRASE_LABEL, precision=0, minimum=1, min_width=120,
-                                              elem_id="phrase-number")
+                    add("move", gr.Dropdown(move_choices(), value=move_choices()[0], label=T.MOVE_LABEL,
+                                            min_width=200, elem_id="move"))
+                    add("phrase_number", gr.Number(1, label=T.PHRASE_LABEL, precision=0, minimum=1, min_width=120,
+                                                   elem_id="phrase-number"))
                     put_move = gr.Button(T.PUT_BUTTON, scale=0, min_width=200, elem_id="put-move")
                 with gr.Row(equal_height=False):
-                    plan_file = gr.File(label=T.PLAN_FILE_LABEL, interactive=False, min_width=240,
-                                        elem_id="plan-file")
-                    plan_upload = gr.File(label=T.PLAN_UPLOAD_LABEL, file_types=[".json"], min_width=240,
-                                          elem_id="plan-upload")
-                    plan_text = gr.Markdown(T.PLAN_HINT, label=T.PLAN_TEXT_LABEL, min_height=60, elem_id="plan-text")
+                    add("plan_file", gr.File(label=T.PLAN_FILE_LABEL, interactive=False, min_width=240,
+                                             elem_id="plan-file"))
+                    plan_upload = add("plan_upload", gr.File(label=T.PLAN_UPLOAD_LABEL, file_types=[".json"],
+                                                             min_width=240, elem_id="plan-upload"))
+                    add("plan_text", gr.Markdown(T.PLAN_HINT, label=T.PLAN_TEXT_LABEL, min_height=60,
+                                                 elem_id="plan-text"))
 
             examples = _examples_dir(config)
             if (examples / EXAMPLE_PHOTO).is_file() and (examples / EXAMPLE_MUSIC).is_file():
@@ -147,65 +164,60 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
                             elem_id="examples")
 
             with gr.Row(equal_height=False):
-                baseline = gr.Video(label=T.BASELINE_LABEL, interactive=False, height=360, min_width=280,
-                                    elem_id="baseline")
-                identity = gr.Video(label=T.IDENTITY_LABEL, interactive=False, height=360, min_width=280,
-                                    elem_id="identity")
+                add("baseline", gr.Video(label=T.BASELINE_LABEL, interactive=False, height=360, min_width=280,
+                                         elem_id="baseline"))
+                add("identity", gr.Video(label=T.IDENTITY_LABEL, interactive=False, height=360, min_width=280,
+                                         elem_id="identity"))
+                if not studio.preset.trained:  # random weights: the skeleton dance is the meaningful output
+                    add("dance", gr.Video(label=T.DANCE_LABEL, interactive=False, height=360, min_width=280,
+                                          elem_id="dance"))
             gr.Markdown(T.AB_CAPTION, elem_id="ab-caption")
             with gr.Row(equal_height=False):
                 with gr.Column(min_width=280):
-                    download = gr.File(label=T.DOWNLOAD_LABEL, interactive=False, elem_id="download")
-                    notes = gr.Markdown(label=T.NOTES_LABEL, elem_id="notes")
+                    add("download", gr.File(label=T.DOWNLOAD_LABEL, interactive=False, elem_id="download"))
+                    add("notes", gr.Markdown(label=T.NOTES_LABEL, elem_id="notes"))
                 with gr.Column(min_width=280):
-                    similarity_plot = gr.LinePlot(x=T.SIMILARITY_FRAME, y=T.SIMILARITY_VALUE, color=T.SIMILARITY_VIDEO,
-                                                  label=T.SIMILARITY_LABEL, color_map=SIMILARITY_COLORS,
-                                                  colors_in_legend=[], height=220, visible=False,
-                                                  elem_id="similarity-plot")
-                    similarity_text = gr.Markdown(label=T.SIMILARITY_TEXT_LABEL, elem_id="similarity-text")
+                    add("similarity_plot", gr.LinePlot(x=T.SIMILARITY_FRAME, y=T.SIMILARITY_VALUE,
+                                                       color=T.SIMILARITY_VIDEO, label=T.SIMILARITY_LABEL,
+                                                       color_map=SIMILARITY_COLORS, colors_in_legend=[], height=220,
+                                                       visible=False, elem_id="similarity-plot"))
+                    add("similarity_text", gr.Markdown(label=T.SIMILARITY_TEXT_LABEL, elem_id="similarity-text"))
 
             # ---- events. The page's own events show every message where it belongs and leave the page ready for the
             # next try; the API endpoints (gradio_client, examples/client.py) hang on hidden buttons and raise errors,
             # so a script gets an exception. Previews are quick and share a small limit; generation has its own slots.
-            skeleton_inputs = [photo, music, offset, length, fps, seed, width, height, framing, output_fps]
-            skeleton_outputs = [skeleton, skeleton_text]
-            panel_outputs = [plan, table, skeleton, skeleton_text, plan_text, plan_file, seed]  # PANEL_OUTPUTS
-            follow = dict(fn=panel.follow, inputs=[*skeleton_inputs, plan], outputs=panel_outputs)  # the plan shown
-            music_inputs, music_outputs = [music, offset, length], [music_text, music_plot]
-            generate_inputs = [photo, music, offset, length, alpha, id_tokens, seed, steps, guidance, fps, width,
-                               height, framing, output_fps]
-            results = [baseline, identity, download, similarity_plot, similarity_text, notes]
-            estimate_inputs = [music, offset, length, fps, steps, width, height, photo]
-            face_inputs, face_outputs = [photo, width, height], [face_image, face_text]
+            # Each handler gets the controls of its stage by name (controls.HANDLER_STAGES).
+            face = page.event(app.face_preview_page, "face", ("face_image", "face_text"))
+            music_page = page.event(app.music_summary_page, "music", ("music_text", "music_plot"))
+            follow = page.event(panel.follow, "dance", PANEL_OUTPUTS, extra=("plan",))  # the plan shown
+            estimate = page.event(app.estimate, "generate", ("estimate",))
+            idle = page.event(app.idle_status, None, ("status",))
+            results = [n for n in ("baseline", "identity", "dance", "download", "similarity_plot", "similarity_text",
+                                   "notes") if n in page.parts]
             private = dict(api_visibility="private", preprocess=False)
 
             with gr.Row(visible=False):  # the API's endpoints (public endpoints first: they keep their names)
                 api = {name: gr.Button(visible=False) for name in ("face", "music", "skeleton", "generate", "stop")}
-            api["face"].click(app.face_preview, face_inputs, face_outputs, api_name="face_preview",
-                              preprocess=False, **preview)
-            api["music"].click(app.music_summary, music_inputs, music_outputs, api_name="music_summary",
-                               preprocess=False, **preview)
-            api["skeleton"].click(app.skeleton_preview, skeleton_inputs, skeleton_outputs, api_name="skeleton_preview",
-                                  preprocess=False, **preview)
-            api["generate"].click(app.generate, generate_inputs, results, api_name="generate", preprocess=False,
-                                  concurrency_limit=config.concurrency, concurrency_id="generate")
+            api["face"].click(**page.api(app.face_preview, "face", ("face_image", "face_text")),
+                              api_name="face_preview", preprocess=False, **preview)
+            api["music"].click(**page.api(app.music_summary, "music", ("music_text", "music_plot")),
+                               api_name="music_summary", preprocess=False, **preview)
+            api["skeleton"].click(**page.api(app.skeleton_preview, "dance", ("skeleton", "skeleton_text")),
+                                  api_name="skeleton_preview", preprocess=False, **preview)
+            api["generate"].click(**page.api(app.generate, "generate", RESULTS), api_name="generate",
+                                  preprocess=False, concurrency_limit=config.concurrency, concurrency_id="generate")
             api["stop"].click(app.stop, None, status, queue=False, api_name="stop")
 
             def then_estimate(event) -> None:
-                event.then(app.estimate, estimate_inputs, estimate_text, queue=False, **private)
+                event.then(**estimate, queue=False, **private)
 
-            music_event = music.change(app.music_summary_page, music_inputs, music_outputs, trigger_mode="always_last",
-                                       **preview, **private)
-            music_event.then(app.idle_status, None, status, queue=False, **private)
-            music_event.then(**follow, **preview, **private)
-            then_estimate(music_event)
-            photo_event = photo.change(app.face_preview_page, face_inputs, face_outputs, trigger_mode="always_last",
-                                       **preview, **private)
-            photo_event.then(app.idle_status, None, status, queue=False, **private)
-            photo_event.then(**follow, **preview, **private)
-            then_estimate(photo_event)
+            for trigger, show in ((music.change, music_page), (photo.change, face)):
+                event = trigger(**show, trigger_mode="always_last", **preview, **private)
+                event.then(**idle, queue=False, **private)
+                event.then(**follow, **preview, **private)
+                then_estimate(event)
             for trigger in (offset.submit, offset.blur, length.release):
-                event = trigger(app.music_summary_page, music_inputs, music_outputs, trigger_mode="always_last",
-                                **preview, **private)
+                event = trigger(**music_page, trigger_mode="always_last", **preview, **private)
                 event.then(**follow, **preview, **private)
                 then_estimate(event)
             for trigger in (seed.submit, seed.blur, fps.release, output_fps.release, width.input, height.input,
@@ -213,26 +225,27 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
                 event = trigger(**follow, trigger_mode="always_last", **preview, **private)
                 then_estimate(event)
             for trigger in (width.input, height.input):  # the preview's frame follows the size
-                trigger(app.face_preview_page, face_inputs, face_outputs, trigger_mode="always_last", **preview,
-                        **private)
-            then_estimate(steps.release(app.idle_status, None, status, queue=False, **private))
-            demo.load(app.estimate, estimate_inputs, estimate_text, queue=False, **private)
+                trigger(**face, trigger_mode="always_last", **preview, **private)
+            then_estimate(steps.release(**idle, queue=False, **private))
+            demo.load(**estimate, queue=False, **private)
 
-            plan_button.click(panel.plan, [*skeleton_inputs, style, table, plan], panel_outputs, **preview, **private)
-            table.input(panel.edit, [*skeleton_inputs, table, plan], panel_outputs, trigger_mode="always_last",
+            panel_extra = ("table", "plan")
+            plan_button.click(**page.event(panel.plan, "dance", PANEL_OUTPUTS, panel_extra), **preview, **private)
+            table.input(**page.event(panel.edit, "dance", PANEL_OUTPUTS, panel_extra), trigger_mode="always_last",
                         **preview, **private)
-            put_move.click(panel.put_move, [*skeleton_inputs, move, phrase_number, table, plan], panel_outputs,
-                           **preview, **private)
-            plan_upload.upload(panel.upload, [*skeleton_inputs, plan_upload, table, plan], panel_outputs,
+            put_move.click(**page.event(panel.put_move, "dance", PANEL_OUTPUTS,
+                                        ("move", "phrase_number", *panel_extra)), **preview, **private)
+            plan_upload.upload(**page.event(panel.upload, "dance", PANEL_OUTPUTS, ("plan_upload", *panel_extra)),
                                **preview, **private)
 
-            generate.click(app.arm, None, [generate, stop, status], queue=False, **private).then(
-                app.generate_page, [*generate_inputs, plan, style],  # the plan shown, else a new one in the style
-                [*results, generate, stop, status, face_text, music_text],
-                concurrency_limit=config.concurrency, concurrency_id="generate", **private).then(
-                app.estimate, estimate_inputs, estimate_text, queue=False, **private)  # the run refined the rates
+            # the plan shown is danced, else a new one in the style chosen
+            run = page.event(app.generate_page, "generate",
+                             (*results, "generate", "stop", "status", "face_text", "music_text"), extra=("plan",))
+            generate.click(**page.event(app.arm, None, ("generate", "stop", "status")), queue=False, **private).then(
+                **run, concurrency_limit=config.concurrency, concurrency_id="generate", **private).then(
+                **estimate, queue=False, **private)  # the run refined the rates
             stop.click(app.stop, None, status, queue=False, **private).then(
-                app.buttons_after_stop, None, [generate, stop], queue=False, **private)
+                **page.event(app.buttons_after_stop, None, ("generate", "stop")), queue=False, **private)
         if review is not None:
             with gr.Tab(T.REVIEW_TAB):
                 review_blocks(review)

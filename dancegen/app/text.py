@@ -17,6 +17,8 @@ INTRO = (
 
 PHOTO_LABEL = "Photo (up to {max_file_size})"
 MUSIC_LABEL = "Music (up to {max_file_size})"
+PHOTO_NAME = "Photo"
+MUSIC_NAME = "Music"
 OFFSET_LABEL = "Start time in the music (s)"
 LENGTH_LABEL = "Length of the dance (s)"
 LENGTH_INFO = "At most {max_s:g} s; longer music is trimmed."
@@ -177,11 +179,33 @@ ESTIMATE_LABEL = "Time estimate"
 ESTIMATE = "A run takes about **{time}** here ({frames} frames, {steps} denoising steps; {measured})."
 ESTIMATE_CALIBRATED = "from a short measurement of this machine"
 ESTIMATE_MEASURED = "from the runs so far"
+ESTIMATE_GPU = " On this Space it asks ZeroGPU for **{gpu} s** of GPU time, charged to your daily quota."
+GPU_QUOTA = ("This run asks ZeroGPU for {asked} s of GPU time and your quota has {left} s left{retry}. {advice}")
+GPU_QUOTA_RETRY = " (it refills in {when})"
+GPU_QUOTA_SHORTEN = "Shorten the dance to {seconds:g} s (or use fewer denoising steps or frames per second) and it fits."
+GPU_QUOTA_WAIT = ("Even the shortest dance asks for more: try again when it refills, or sign in to Hugging Face for "
+                  "a larger daily quota.")
+GPU_TOO_LONG = ("ZeroGPU does not run a request this long ({asked} s of GPU time): shorten the dance (each second "
+                "of it asks about {per_second} s) or use fewer denoising steps.")
+
+# ---------------------------------------------------------------------------------------- the Space's banner
+
+SPACE_TRAINED = ("This Space runs {label} on {where}. Upload a photo of one person and some music: it plans a dance "
+                 "on the beats and animates your photo twice, a baseline without the identity branch and a video "
+                 "with it, and measures how well each keeps the face.")
+SPACE_UNTRAINED = ("This Space runs the offline demo (the {preset} preset) on {where}, with random weights: the two videos are "
+                   "noise, and the similarity plot and table stay empty because no face appears in noise. The "
+                   "skeleton dance beside them is the real output: your photo's face found, the music's beats "
+                   "tracked and a dance planned on them.")
+SPACE_GPU = (" Each run asks ZeroGPU for the GPU time shown under Generate; free visitors have a few minutes a day, "
+             "so the page starts with a short dance.")
+DANCE_LABEL = "The dance as a skeleton"  # the real output of the untrained demo
 
 # ------------------------------------------------------------------------------------------------ errors
 
 NO_PHOTO = "Please upload a reference photo first."
 NO_MUSIC = "Please upload a music file first."
+MUSIC_PROBLEM = "**{message}**"  # unusable music, beside it
 BAD_NUMBER = "{name} must be a number, got {value!r}."
 
 # ------------------------------------------------------------------------------------------ blind review

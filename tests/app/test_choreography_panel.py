@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pytest
 from support.audio_synth import synth_track, write_wav
@@ -28,10 +29,10 @@ SR = 22050
 SECONDS = 9  # 128 BPM: a pick-up, two dance phrases and the ending
 
 
-def out(result: tuple) -> dict:
-    """A panel handler's outputs by name."""
-    assert len(result) == len(PANEL_OUTPUTS)
-    return dict(zip(PANEL_OUTPUTS, result))
+def out(result: dict) -> dict:
+    """A panel handler's outputs by name, those it left as they were as an empty update."""
+    assert set(result) <= set(PANEL_OUTPUTS)
+    return {name: result.get(name, gr.update()) for name in PANEL_OUTPUTS}
 
 
 def untouched(value) -> bool:
@@ -51,15 +52,16 @@ def panel(studio) -> ChoreographyPanel:
     return ChoreographyPanel(DanceApp(studio, ServeConfig(default_seconds=3)))
 
 
-def scene(music, seed=1, length=SECONDS, fps=8, offset=0.0, photo=ASTRONAUT):
-    """The skeleton preview's inputs: photo, music, offset, length, fps, seed, width, height, framing, output fps
-    (the generation rate: no frames in between, a quick preview)."""
-    return photo, music, offset, length, fps, seed, "auto", "auto", "photo", fps
+def scene(music, seed=1, length=SECONDS, fps=8, offset=0.0, photo=ASTRONAUT) -> dict:
+    """The skeleton preview's inputs by name: photo, music, offset, length, fps, seed, width, height, framing,
+    output fps (the generation rate: no frames in between, a quick preview)."""
+    return dict(photo=photo, music=music, offset=offset, length=length, fps=fps, seed=seed, width="auto",
+                height="auto", framing="photo", output_fps=fps)
 
 
 @pytest.fixture(scope="module")
 def planned(panel, music) -> dict:
-    return out(panel.plan(*scene(music), "pop", None, None))
+    return out(panel.plan({**scene(music), "style": "pop", "table": None, "plan": None}))
 
 
 def dance_indices(plan: DancePlan) -> list[int]:
@@ -86,7 +88,7 @@ def test_plan_fills_the_table_preview_and_download(planned):
 
 
 def test_the_style_menu_chooses_the_style(panel, music):
-    assert out(panel.plan(*scene(music), "korean", None, None))["plan"].style == "korean"
+    assert out(panel.plan({**scene(music), "style": "korean", "table": None, "plan": None}))["plan"].style == "korean"
 
 
 def test_a_locked_phrase_stays_when_planning_again(panel, music, planned):
@@ -95,7 +97,7 @@ def test_a_locked_phrase_stays_when_planning_again(panel, music, planned):
     rows[k][4] = True  # lock the first dance phrase
     others_changed = False
     for seed in (2, 3, 4):
-        again = out(panel.plan(*scene(music, seed=seed), "pop", rows, plan))
+        again = out(panel.plan({**scene(music, seed=seed), "style": "pop", "table": rows, "plan": plan}))
         new = again["plan"]
         assert new.seed == seed
         assert new.phrases[k] == plan.phrases[k]  # the locked phrase, exactly
@@ -109,7 +111,7 @@ def test_a_locked_phrase_stays_when_planning_again(panel, music, planned):
 
 
 def test_planning_again_with_the_same_seed_takes_the_next(panel, music, planned):
-    again = out(panel.plan(*scene(music, seed=1), "pop", planned["table"], planned["plan"]))
+    again = out(panel.plan({**scene(music, seed=1), "style": "pop", "table": planned["table"], "plan": planned["plan"]}))
     assert again["seed"] == 2 and again["plan"].seed == 2
 
 
@@ -119,7 +121,7 @@ def test_editing_a_phrase_dances_the_edit(panel, music, planned):
     rows = [list(r) for r in planned["table"]]
     n = plan.phrases[k].counts
     rows[k][3] = f"step_touch x2, grapevine x{n - 2} (m)"
-    edited = out(panel.edit(*scene(music), rows, plan))
+    edited = out(panel.edit({**scene(music), "table": rows, "plan": plan}))
     new = edited["plan"]
     assert [(m.move, m.counts, m.mirrored) for m in new.phrases[k].moves] == \
         [("step_touch", 2, False), ("grapevine", n - 2, True)]
@@ -139,13 +141,13 @@ def test_editing_a_phrase_dances_the_edit(panel, music, planned):
     # only ticking a lock changes nothing until the next plan
     rows = [list(r) for r in edited["table"]]
     rows[k][4] = True
-    assert all(untouched(v) for v in panel.edit(*scene(music), rows, new))
+    assert all(untouched(v) for v in out(panel.edit({**scene(music), "table": rows, "plan": new})).values())
 
 
 def test_the_move_menu_puts_a_move_in_a_phrase(panel, music, planned):
     plan = planned["plan"]
     k = dance_indices(plan)[0]
-    put = out(panel.put_move(*scene(music), "bounce", k + 1, planned["table"], plan))
+    put = out(panel.put_move({**scene(music), "move": "bounce", "phrase_number": k + 1, "table": planned["table"], "plan": plan}))
     assert [(m.move, m.counts) for m in put["plan"].phrases[k].moves] == [("bounce", plan.phrases[k].counts)]
     assert put["table"][k][3] == f"bounce x{plan.phrases[k].counts}" and Path(put["skeleton"]).is_file()
 
@@ -164,7 +166,7 @@ def test_a_bad_edit_is_answered_in_place_and_the_plan_stays(panel, music, planne
     rows[k][3] = text
     j = next(i for i in dance_indices(plan) if i != k)
     rows[j][4] = True  # a lock elsewhere survives the failed edit
-    failed = out(panel.edit(*scene(music), rows, plan))
+    failed = out(panel.edit({**scene(music), "table": rows, "plan": plan}))
     assert failed["plan_text"].startswith("**Not changed:**") and message in failed["plan_text"]
     assert untouched(failed["plan"]) and untouched(failed["skeleton"]) and untouched(failed["plan_file"])
     assert [r[:4] for r in failed["table"]] == [r[:4] for r in plan_rows(plan)]  # back to the plan shown
@@ -172,9 +174,9 @@ def test_a_bad_edit_is_answered_in_place_and_the_plan_stays(panel, music, planne
 
 
 def test_the_plan_downloads_and_uploads_again(panel, music, planned, tmp_path):
-    other = out(panel.plan(*scene(music, seed=7), "hiphop", None, None))["plan"]
+    other = out(panel.plan({**scene(music, seed=7), "style": "hiphop", "table": None, "plan": None}))["plan"]
     assert other != planned["plan"]
-    loaded = out(panel.upload(*scene(music, seed=9), planned["plan_file"], None, other))  # the file's seed counts
+    loaded = out(panel.upload({**scene(music, seed=9), "plan_upload": planned["plan_file"], "table": None, "plan": other}))  # the file's seed counts
     assert loaded["plan"] == planned["plan"] and loaded["table"] == planned["table"]
     assert Path(loaded["skeleton"]).is_file() and "Loaded" in loaded["plan_text"]
     np.testing.assert_array_equal(poses_of(loaded), poses_of(planned))  # replayed bit for bit
@@ -189,38 +191,39 @@ def test_a_bad_upload_is_answered_beside_it_and_the_plan_stays(panel, music, pla
     unknown = tmp_path / "unknown.json"
     unknown.write_text(json.dumps(doc))
     for bad, message in ((not_json, "is not JSON"), (unknown, "unknown move 'moonwalk'")):
-        failed = out(panel.upload(*scene(music), str(bad), planned["table"], plan))
+        failed = out(panel.upload({**scene(music), "plan_upload": str(bad), "table": planned["table"], "plan": plan}))
         assert failed["plan_text"].startswith("**Not loaded:**") and message in failed["plan_text"], bad
         assert untouched(failed["plan"]) and untouched(failed["skeleton"]) and failed["table"] == planned["table"]
     # made for other music: refused once the music is checked
-    failed = out(panel.upload(*scene(str(files["long"]), length=5), planned["plan_file"], None, None))
+    failed = out(panel.upload({**scene(str(files["long"]), length=5), "plan_upload": planned["plan_file"], "table": None, "plan": None}))
     assert "other music" in failed["plan_text"] and untouched(failed["plan"])
 
 
 def test_the_preview_follows_the_plan_until_the_music_changes(panel, music, planned):
     plan = planned["plan"]
-    kept = out(panel.follow(*scene(music, seed=5, fps=6), plan))  # another seed and fps: the same plan danced
+    kept = out(panel.follow({**scene(music, seed=5, fps=6), "plan": plan}))  # another seed and fps: the same plan danced
     assert untouched(kept["plan"]) and kept["skeleton_text"] == T.SKELETON_PLANNED
     report = json.loads((Path(kept["skeleton"]).parent / "report.json").read_text())
     assert report["seed"] == plan.seed and report["fps"] == 6
-    dropped = out(panel.follow(*scene(music, length=SECONDS - 2), plan))  # another segment: the plan cannot fit
+    dropped = out(panel.follow({**scene(music, length=SECONDS - 2), "plan": plan}))  # another segment: the plan cannot fit
     assert dropped["plan"] is None and dropped["table"] == [] and dropped["plan_text"] == T.PLAN_FORGOTTEN
     assert Path(dropped["skeleton"]).is_file()
 
 
 def test_planning_needs_the_photo_and_the_music(panel, music, planned):
-    failed = out(panel.plan(*scene(None), "pop", planned["table"], planned["plan"]))
+    failed = out(panel.plan({**scene(None), "style": "pop", "table": planned["table"], "plan": planned["plan"]}))
     assert T.PLAN_NEEDS_INPUTS in failed["plan_text"] and untouched(failed["plan"])
 
 
 def test_generate_dances_the_plan_shown(panel, files):
     short = str(files["short"])
-    shown = out(panel.plan(*scene(short, length=3), "hiphop", None, None))["plan"]
+    shown = out(panel.plan({**scene(short, length=3), "style": "hiphop", "table": None, "plan": None}))["plan"]
     k = dance_indices(shown)[0]
-    shown = out(panel.put_move(*scene(short, length=3), "two_step", k + 1, None, shown))["plan"]
-    results = panel.app.generate_page(ASTRONAUT, short, 0.0, 3, 1.0, None, 1, 1, None, 4, "auto", "auto", "photo",
-                                      output_fps=4, plan=shown, style="pop")
-    assert results[-3].startswith("Done."), results[-3]
-    folder = Path(results[0]).parent
+    shown = out(panel.put_move({**scene(short, length=3), "move": "two_step", "phrase_number": k + 1, "table": None, "plan": shown}))["plan"]
+    results = panel.app.generate_page(dict(photo=ASTRONAUT, music=short, offset=0.0, length=3, alpha=1.0, seed=1,
+                                           steps=1, fps=4, width="auto", height="auto", framing="photo",
+                                           output_fps=4, plan=shown, style="pop"))
+    assert results["status"].startswith("Done."), results["status"]
+    folder = Path(results["baseline"]).parent
     assert load_plan(folder / "choreography.json") == shown
     assert json.loads((folder / "report.json").read_text())["style"] == "hiphop"  # the plan's, not the menu's

@@ -20,7 +20,7 @@ from gradio_client import Client, handle_file
 from support.app_server import serving
 
 from dancegen.app import text as T
-from dancegen.app.handlers import DanceApp
+from dancegen.app.handlers import RESULTS, DanceApp
 from dancegen.app.layout import build_ui
 from dancegen.config import GenerationSettings, ServeConfig, StudioConfig
 from dancegen.errors import NO_FACE_MESSAGE
@@ -68,8 +68,38 @@ def app(studio) -> DanceApp:
     return DanceApp(studio, ServeConfig(default_seconds=3))
 
 
+# The handlers take the controls by name and return their outputs by name; these call them with the old positional
+# order and give the outputs back as tuples, so the checks below read as before.
+def face_preview(app, photo, width=None, height=None, page=False) -> tuple:
+    out = (app.face_preview_page if page else app.face_preview)(dict(photo=photo, width=width, height=height))
+    return out["face_image"], out["face_text"]
+
+
+def music_summary(app, music, offset=0.0, length=None, page=False) -> tuple:
+    out = (app.music_summary_page if page else app.music_summary)(dict(music=music, offset=offset, length=length))
+    return out["music_text"], out["music_plot"]
+
+
+def skeleton_preview(app, photo, music, offset=0.0, length=None, fps=8.0, seed=None, width=None, height=None,
+                     framing=None) -> tuple:
+    out = app.skeleton_preview(dict(photo=photo, music=music, offset=offset, length=length, fps=fps, seed=seed,
+                                    width=width, height=height, framing=framing))
+    return out["skeleton"], out["skeleton_text"]
+
+
+def estimate(app, music, offset=0.0, length=None, fps=8.0, steps=None, width=None, height=None, photo=None) -> str:
+    return app.estimate(dict(music=music, offset=offset, length=length, fps=fps, steps=steps, width=width,
+                             height=height, photo=photo))["estimate"]
+
+
+def generate(app, photo, music, progress, **kw) -> tuple:
+    """The API's generation -> its six outputs in the API's order."""
+    out = app.generate(dict(photo=photo, music=music, **kw), progress=progress)
+    return tuple(out[name] for name in RESULTS)
+
+
 def test_face_preview_one_face(app):
-    image, text = app.face_preview(str(ASTRONAUT))
+    image, text = face_preview(app, str(ASTRONAUT))
     assert isinstance(image, PIL.Image.Image)
     assert image.width > 512 and image.height >= 512  # the photo with the aligned crop panel beside it
     assert text.startswith("1 face found")
@@ -78,24 +108,24 @@ def test_face_preview_one_face(app):
 def test_face_preview_shows_the_frame_the_video_will_use(app, tmp_path):
     portrait = tmp_path / "portrait.png"
     PIL.Image.open(ASTRONAUT).convert("RGB").crop((34, 0, 418, 512)).save(portrait)  # 3:4
-    image, text = app.face_preview(str(portrait))
+    image, text = face_preview(app, str(portrait))
     assert "144x256" in text  # the tiny preset's portrait canvas
-    assert app.face_preview(str(portrait), "auto", "auto")[1] == text  # the page's menus: auto, the same
+    assert face_preview(app, str(portrait), "auto", "auto")[1] == text  # the page's menus: auto, the same
     assert image.size == (288 + 224 + 24, 512)  # the 9:16 part of the photo, then the aligned crop's panel
-    image, text = app.face_preview(str(portrait), 128, 128)  # a size of one's own: a square part of the photo
+    image, text = face_preview(app, str(portrait), 128, 128)  # a size of one's own: a square part of the photo
     assert "128x128" in text and image.size == (384 + 224 + 24, 384)
     with pytest.raises(gr.Error, match="both the width and the height"):
-        app.face_preview(str(portrait), 128, None)
+        face_preview(app, str(portrait), 128, None)
 
 
 def test_face_preview_several_faces_says_the_largest_is_used(app):
-    image, text = app.face_preview(str(GROUP))
+    image, text = face_preview(app, str(GROUP))
     assert image is not None
     assert "3 faces found" in text and "largest" in text
 
 
 def test_face_preview_no_face_is_a_message_not_an_error(app, files):
-    image, text = app.face_preview(str(files["no_face"]))
+    image, text = face_preview(app, str(files["no_face"]))
     assert image is None
     assert text == f"**N{NO_FACE_MESSAGE[1:]}**"
 
@@ -103,22 +133,22 @@ def test_face_preview_no_face_is_a_message_not_an_error(app, files):
 @pytest.mark.parametrize("name, words", [("corrupt_photo", "corrupt or truncated"), ("text_photo", "not an image")])
 def test_face_preview_unreadable_photo_raises_gr_error(app, files, name, words):
     with pytest.raises(gr.Error) as excinfo:
-        app.face_preview(str(files[name]))
+        face_preview(app, str(files[name]))
     assert words in error_text(excinfo).lower()
     assert "Traceback" not in error_text(excinfo)
 
 
 def test_face_preview_accepts_gradio_payloads(app):
     # preprocess=False events receive FileData dicts; webcam captures may arrive as data: URLs
-    _, from_dict = app.face_preview({"path": str(ASTRONAUT), "orig_name": "astronaut.png", "meta": {}})
+    _, from_dict = face_preview(app, {"path": str(ASTRONAUT), "orig_name": "astronaut.png", "meta": {}})
     url = "data:image/png;base64," + base64.b64encode(ASTRONAUT.read_bytes()).decode()
-    _, from_url = app.face_preview({"path": None, "url": url})
-    assert from_dict == from_url == app.face_preview(str(ASTRONAUT))[1]
-    assert app.face_preview(None) == (None, T.FACE_HINT)
+    _, from_url = face_preview(app, {"path": None, "url": url})
+    assert from_dict == from_url == face_preview(app, str(ASTRONAUT))[1]
+    assert face_preview(app, None) == (None, T.FACE_HINT)
 
 
 def test_music_summary_reports_tempo_beats_and_a_plot(app, files):
-    text, plot = app.music_summary(str(files["short"]), 0, 3)
+    text, plot = music_summary(app, str(files["short"]), 0, 3)
     tempo = float(re.search(r"\*\*Tempo\*\* (\d+) BPM", text).group(1))
     beats = int(re.search(r"\*\*Beats\*\* (\d+)", text).group(1))
     assert abs(tempo - 120) <= 3
@@ -132,14 +162,14 @@ def test_music_summary_reports_tempo_beats_and_a_plot(app, files):
 
 
 def test_music_summary_without_music_is_a_hint(app):
-    text, plot = app.music_summary(None, 0, 3)
+    text, plot = music_summary(app, None, 0, 3)
     assert text == T.MUSIC_HINT and plot["visible"] is False
 
 
 @pytest.mark.parametrize("name, words", [("silent", "silent"), ("corrupt_music", "could not decode")])
 def test_music_summary_bad_music_raises_gr_error(app, files, name, words):
     with pytest.raises(gr.Error) as excinfo:
-        app.music_summary(str(files[name]), 0, 3)
+        music_summary(app, str(files[name]), 0, 3)
     assert words in error_text(excinfo).lower()
 
 
@@ -147,23 +177,23 @@ def test_the_music_length_has_the_sliders_range_everywhere(files, tmp_path):
     studio = DanceStudio(StudioConfig(max_music_s=3.0, output_root=str(tmp_path)))
     app = DanceApp(studio)
     assert app.default_seconds() == 3.0  # the preselected length never exceeds the limit
-    text, _ = app.music_summary(str(files["long"]), 0, None)  # no length asked: the longest allowed
+    text, _ = music_summary(app, str(files["long"]), 0, None)  # no length asked: the longest allowed
     assert "**Segment** 3.0 s" in text
     with pytest.raises(gr.Error) as excinfo:  # 5 s asked for through the API: beyond the slider's range
-        app.music_summary(str(files["long"]), 0, 5)
+        music_summary(app, str(files["long"]), 0, 5)
     assert "at most 3" in error_text(excinfo) and "--max-music-s" in error_text(excinfo)
 
 
 def test_music_offset_beyond_the_end_raises_gr_error(app, files):
     with pytest.raises(gr.Error) as excinfo:
-        app.music_summary(str(files["short"]), 10, 3)
+        music_summary(app, str(files["short"]), 10, 3)
     assert "beyond the end of the music" in error_text(excinfo)
 
 
 def test_skeleton_preview_says_what_is_missing(app, files):
-    assert app.skeleton_preview(str(ASTRONAUT), None) == (None, T.SKELETON_NEEDS_MUSIC)
-    assert app.skeleton_preview(None, str(files["short"])) == (None, T.SKELETON_NEEDS_PHOTO)
-    video, text = app.skeleton_preview(str(files["no_face"]), str(files["short"]), 0, 3)
+    assert skeleton_preview(app, str(ASTRONAUT), None) == (None, T.SKELETON_NEEDS_MUSIC)
+    assert skeleton_preview(app, None, str(files["short"])) == (None, T.SKELETON_NEEDS_PHOTO)
+    video, text = skeleton_preview(app, str(files["no_face"]), str(files["short"]), 0, 3)
     assert video is None and text.startswith("No skeleton preview: No face found")
 
 
@@ -171,7 +201,7 @@ def test_skeleton_preview_follows_the_framing(app, files):
     """A head-and-shoulders photo: at the photo's scale the skeleton is bigger and runs off the frame."""
     lit = {}
     for framing in ("whole_body", "photo"):
-        video, _ = app.skeleton_preview(str(ASTRONAUT), str(files["short"]), 0, 2, 4, 1, 128, 128, framing)
+        video, _ = skeleton_preview(app, str(ASTRONAUT), str(files["short"]), 0, 2, 4, 1, 128, 128, framing)
         first = next(iter(frames_of(video)))  # [H, W, 3]
         lit[framing] = first.max(axis=2) > 60
     cols = {k: np.flatnonzero(v.any(axis=0)) for k, v in lit.items()}
@@ -182,7 +212,7 @@ def test_skeleton_preview_follows_the_framing(app, files):
 
 
 def test_skeleton_preview_is_an_mp4_with_the_music(app, files):
-    video, text = app.skeleton_preview(str(ASTRONAUT), str(files["short"]), 0, 3, 6, 1, 128, 192)
+    video, text = skeleton_preview(app, str(ASTRONAUT), str(files["short"]), 0, 3, 6, 1, 128, 192)
     info = probe(video)
     assert text == T.SKELETON_READY
     assert (info.width, info.height) == (256, 384) and info.n_frames == 72  # drawn at 2x; 3 s at 24 fps (output)
@@ -190,8 +220,7 @@ def test_skeleton_preview_is_an_mp4_with_the_music(app, files):
 
 
 def run_generate(app, photo, music, **kw):
-    args = {**FAST, **kw}
-    return app.generate(photo, music, progress=Recorder(), **args)
+    return generate(app, photo, music, Recorder(), **{**FAST, **kw})
 
 
 @pytest.mark.parametrize("photo, music, kw, words", [
@@ -238,23 +267,27 @@ def test_our_own_bug_is_logged_with_an_id_and_shown_as_ours_and_the_next_run_wor
     assert run_generate(app, str(ASTRONAUT), str(files["short"]))[0].endswith("baseline.mp4")
 
 
-PAGE_OUTPUTS = ("baseline", "identity", "download", "plot", "similarity", "notes", "generate", "stop", "status",
-                "face_text", "music_text")
+PAGE_OUTPUTS = ("baseline", "identity", "download", "similarity_plot", "similarity_text", "notes", "generate", "stop",
+                "status", "face_text", "music_text")
+
+
+def page_outputs(out: dict) -> dict:
+    """A page run's outputs by name, those it left as they were as an empty update."""
+    assert set(out) <= {*PAGE_OUTPUTS, "dance"}
+    return {name: out.get(name, gr.update()) for name in PAGE_OUTPUTS}
 
 
 def page_generate(app, photo, music, **kw) -> dict:
     """The page's Generate click: arm (buttons), then the run; -> every output of the run by name."""
     app.arm(None)
-    out = app.generate_page(photo, music, progress=Recorder(), **{**FAST, **kw})
-    assert len(out) == len(PAGE_OUTPUTS)
-    return dict(zip(PAGE_OUTPUTS, out))
+    return page_outputs(app.generate_page(dict(photo=photo, music=music, **{**FAST, **kw}), progress=Recorder()))
 
 
 def assert_ready_after_failure(out: dict, message: str, beside: str | None) -> None:
     """After any failure: no results, Generate on, Stop off, the message in the status line and beside its input."""
-    results = (out["baseline"], out["identity"], out["download"], out["similarity"], out["notes"])
+    results = (out["baseline"], out["identity"], out["download"], out["similarity_text"], out["notes"])
     assert results == (None,) * 3 + ("",) * 2
-    assert out["plot"] == {"__type__": "update", "value": None, "visible": False}
+    assert out["similarity_plot"] == {"__type__": "update", "value": None, "visible": False}
     assert out["generate"]["interactive"] is True and out["stop"]["interactive"] is False
     assert out["status"].startswith("**Not made:**") and message.lower() in out["status"].lower()
     for field in ("face_text", "music_text"):
@@ -315,24 +348,24 @@ def test_a_page_run_stopped_half_way_leaves_the_page_ready_and_the_next_run_work
             stopped.append(app.stop(None))
 
     app.arm(None)
-    out = dict(zip(PAGE_OUTPUTS, app.generate_page(str(ASTRONAUT), str(files["short"]),
-                                                     progress=Recorder(on_step=press_stop), **{**FAST, "steps": 4})))
+    out = page_outputs(app.generate_page(dict(photo=str(ASTRONAUT), music=str(files["short"]), **{**FAST, "steps": 4}),
+                                         progress=Recorder(on_step=press_stop)))
     assert stopped == [T.STATUS_STOPPING] and out["status"] == T.STATUS_STOPPED and out["notes"] == T.STATUS_STOPPED
     assert out["baseline"] is None and out["generate"]["interactive"] is True and out["stop"]["interactive"] is False
     assert app.stop(None) == T.STATUS_NOTHING_TO_STOP
-    assert [b["interactive"] for b in app.buttons_after_stop(None)] == [True, False]
+    assert [b["interactive"] for b in app.buttons_after_stop(None).values()] == [True, False]
     assert page_generate(app, str(ASTRONAUT), str(files["short"]))["status"].startswith("Done.")
 
 
 def test_stop_with_nothing_running_turns_generate_back_on(app):
     assert app.stop(None) == T.STATUS_NOTHING_TO_STOP
-    assert [b["interactive"] for b in app.buttons_after_stop(None)] == [True, False]
+    assert [b["interactive"] for b in app.buttons_after_stop(None).values()] == [True, False]
     app.arm(None)  # Generate clicked: the run waits in the queue, the status line stays as it is
-    assert app.idle_status(None) == {"__type__": "update"}
+    assert app.idle_status(None) == {}  # left as it was
     app.stops.begin("local")  # its handler started: Stop leaves the buttons to the run, which resets them
-    assert app.buttons_after_stop(None) == ({"__type__": "update"}, {"__type__": "update"})
+    assert app.buttons_after_stop(None) == {}  # left as they were
     app.stops.discard("local")
-    assert app.idle_status(None) == T.STATUS_READY
+    assert app.idle_status(None) == {"status": T.STATUS_READY}
 
 
 def test_stop_of_a_run_that_never_started_makes_the_page_ready_at_once(app, files):
@@ -340,47 +373,47 @@ def test_stop_of_a_run_that_never_started_makes_the_page_ready_at_once(app, file
     page ready again at once; should the run start after all, it ends at once and leaves the page ready."""
     app.arm(None)
     assert app.stop(None) == T.STATUS_STOPPED
-    assert [b["interactive"] for b in app.buttons_after_stop(None)] == [True, False]
-    assert app.idle_status(None) == T.STATUS_READY
-    late = dict(zip(PAGE_OUTPUTS, app.generate_page(str(ASTRONAUT), str(files["short"]), progress=Recorder(),
-                                                      **FAST)))
+    assert [b["interactive"] for b in app.buttons_after_stop(None).values()] == [True, False]
+    assert app.idle_status(None) == {"status": T.STATUS_READY}
+    late = page_outputs(app.generate_page(dict(photo=str(ASTRONAUT), music=str(files["short"]), **FAST),
+                                          progress=Recorder()))
     assert late["status"] == T.STATUS_STOPPED and late["baseline"] is None
     assert late["generate"]["interactive"] is True and late["stop"]["interactive"] is False
     assert app.stop(None) == T.STATUS_NOTHING_TO_STOP
 
 
 def test_the_page_shows_a_bad_photo_or_music_beside_it_and_the_api_raises(app, files):
-    image, text = app.face_preview_page(str(files["text_photo"]))
+    image, text = face_preview(app, page=True, photo=str(files["text_photo"]))
     assert image is None and "not an image" in text
-    text, plot = app.music_summary_page(str(files["silent"]))
+    text, plot = music_summary(app, page=True, music=str(files["silent"]))
     assert "silent" in text and plot["visible"] is False
     with pytest.raises(gr.Error, match="silent"):
-        app.music_summary(str(files["silent"]))
+        music_summary(app, str(files["silent"]))
 
 
 def test_the_music_summary_says_how_much_of_a_longer_song_is_used(app, files):
-    text, _ = app.music_summary(str(files["long"]), 1.0, 3.0)  # 3 s of the 5 s file, from 1 s
+    text, _ = music_summary(app, str(files["long"]), 1.0, 3.0)  # 3 s of the 5 s file, from 1 s
     assert T.MUSIC_USED.format(used="3 s", total="5 s", start="1 s") in text
-    whole, _ = app.music_summary(str(files["short"]), 0.0, 6.0)  # all of a 3 s file: nothing to say
+    whole, _ = music_summary(app, str(files["short"]), 0.0, 6.0)  # all of a 3 s file: nothing to say
     assert "Using" not in whole
 
 
 def test_the_estimate_uses_this_machines_rates_and_the_music_actually_there(app, files):
-    text = app.estimate(str(files["short"]), 0.0, 60.0, 8, 4, 128, 128)  # asks 60 s, the music has 3 s
+    text = estimate(app, str(files["short"]), 0.0, 60.0, 8, 4, 128, 128)  # asks 60 s, the music has 3 s
     assert "24 frames" in text and "4 denoising steps" in text and "about **" in text
-    longer = app.estimate(None, 0.0, 12.0, 8, 4, 128, 128)  # no music yet: the chosen length
+    longer = estimate(app, None, 0.0, 12.0, 8, 4, 128, 128)  # no music yet: the chosen length
     assert "96 frames" in longer
-    seconds = sum(app.studio.estimate(app.settings(length=12.0, fps=8, steps=4), 12.0).values())
-    assert app.studio.estimate(app.settings(length=12.0, fps=8, steps=8), 12.0)["denoising"] > 0
-    assert sum(app.studio.estimate(app.settings(length=24.0, fps=8, steps=4), 24.0).values()) > seconds
-    assert app.estimate(None, 0.0, 12.0, "x", 4, 128, 128) == ""  # a bad value: nothing to estimate
+    seconds = sum(app.studio.estimate(app.settings(dict(length=12.0, fps=8, steps=4)), 12.0).values())
+    assert app.studio.estimate(app.settings(dict(length=12.0, fps=8, steps=8)), 12.0)["denoising"] > 0
+    assert sum(app.studio.estimate(app.settings(dict(length=24.0, fps=8, steps=4)), 24.0).values()) > seconds
+    assert estimate(app, None, 0.0, 12.0, "x", 4, 128, 128) == ""  # a bad value: nothing to estimate
 
 
 @pytest.fixture(scope="module")
 def generated(app, files):
     progress = Recorder()
-    outputs = app.generate(str(ASTRONAUT), {"path": str(files["short"])}, alpha=1.0, id_tokens=2, seed=7,
-                           progress=progress, **{**FAST, "steps": 2})
+    outputs = generate(app, str(ASTRONAUT), {"path": str(files["short"])}, progress, alpha=1.0, id_tokens=2, seed=7,
+                       **{**FAST, "steps": 2})
     return outputs, progress
 
 
@@ -438,7 +471,7 @@ def test_stop_ends_the_run_between_denoising_steps(app, files):
             stopped.append(app.stop(None))  # the Stop button of the same (here: local) session, at the first window
 
     progress = Recorder(on_step=press_stop)
-    outputs = app.generate(str(ASTRONAUT), str(files["short"]), progress=progress, **{**FAST, "steps": 6})
+    outputs = generate(app, str(ASTRONAUT), str(files["short"]), progress, **{**FAST, "steps": 6})
     assert stopped == [T.STATUS_STOPPING]
     assert outputs[:3] == (None, None, None) and outputs[5] == T.STATUS_STOPPED
     assert max(step for step, _ in progress.steps()) < 6
@@ -446,12 +479,12 @@ def test_stop_ends_the_run_between_denoising_steps(app, files):
 
 
 def test_stop_while_queued_cancels_before_the_run_starts(app, files):
-    assert app.arm(None)[2] == T.STATUS_QUEUED
+    assert app.arm(None)["status"] == T.STATUS_QUEUED
     assert app.stop(None) == T.STATUS_STOPPED  # not begun: stopped at once
     progress = Recorder()
-    outputs = app.generate(str(ASTRONAUT), str(files["short"]), progress=progress, **FAST)
+    outputs = generate(app, str(ASTRONAUT), str(files["short"]), progress, **FAST)
     assert outputs[5] == T.STATUS_STOPPED and progress.calls == []
-    assert app.idle_status(None) == T.STATUS_READY  # the flag went with the cancelled run
+    assert app.idle_status(None) == {"status": T.STATUS_READY}  # the flag went with the cancelled run
 
 
 def test_stop_only_reaches_its_own_session(app):
@@ -481,10 +514,11 @@ def test_zero_gpu_wrapper_gets_a_duration_and_picklable_work(studio, files, monk
 
     monkeypatch.setitem(sys.modules, "spaces", types.SimpleNamespace(GPU=GPU))
     app = DanceApp(studio, ServeConfig(zero_gpu=True))
-    outputs = app.generate(str(ASTRONAUT), str(files["short"]), length=2, fps=2, steps=1, output_fps=2,
-                           progress=Recorder())
+    outputs = generate(app, str(ASTRONAUT), str(files["short"]), Recorder(), length=2, fps=2, steps=1, output_fps=2)
     assert probe(outputs[0]).n_frames == 4 and probe(outputs[1]).n_frames == 4
-    assert requests == [app.gpu_seconds(None, None, app.settings(length=2, fps=2, steps=1, output_fps=2))]
+    asked = app.gpu_seconds(str(ASTRONAUT), str(files["short"]), app.settings(dict(length=2, fps=2, steps=1,
+                                                                                   output_fps=2)))
+    assert requests == [asked]
 
 
 def test_gpu_seconds_grow_with_frames_steps_and_size(app):
