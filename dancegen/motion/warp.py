@@ -1,7 +1,7 @@
 """The timing of a brought dance: its own beats, and a monotone warp of its clock onto a song's beats.
 
 A source dance ``poses`` [T, 18, 2] (px, OpenPose-18, NaN = joint not seen, frame t at t / fps, ``source_s`` = T / fps)
-stops on its own beats (:func:`motion_beats`: minima of the joint speed). :func:`plan_warp` maps song time to source
+stops on its own beats (:func:`.beats.motion_beats`: minima of the joint speed). :func:`plan_warp` maps song time to source
 time so that those stops land on the song's beats, as a tuple of :class:`WarpSegment`: one per pass through the
 source (it loops to fill a longer song, alternate loops mirrored if asked; the song's end cuts the last one). Each
 segment is a piecewise-linear map through (song beat, source beat) pairs, increasing, with every piece's stretch
@@ -20,25 +20,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
-from scipy.signal import find_peaks
 
 from ..pose.topology import J
+from .beats import check_poses, check_rate, motion_beats
 from .errors import MotionError
 
 __all__ = ["BLEND_S", "MAX_STRETCH", "MIN_STRETCH", "MIRROR", "WarpSegment", "apply_warp", "frame_count",
            "keep_timing", "motion_beats", "plan_warp", "segments_from_json", "segments_to_json", "source_frames"]
 
-SMOOTH_S = 5.0 / 60.0  # Gaussian width (s) of the speed smoothing before its minima are found (as the BA metric)
-MIN_SPACING_S = 0.25  # two motion beats at least this far apart (s): 240 stops a minute at most
-MIN_DIP_SHARE = 0.1  # a stop's speed dip (prominence) at least this share of the 90th-percentile speed
-STILL_BH = 0.05  # a source whose most moving joint strays less than this many body sizes (90th pct.) is still
 MIN_STRETCH = 0.5  # song seconds per source second, at least (the motion at most 2x faster) ...
 MAX_STRETCH = 2.0  # ... and at most (the motion at most 2x slower), on every piece of a warp
 RATIOS = (0.5, 1.0, 2.0)  # song beats per source beat that may be matched (double time, one to one, half time)
 BEATS_PER_BAR = 4  # loop lengths are whole bars of this many song beats when no downbeats are given
 BLEND_S = 0.4  # seconds over which one loop fades into the next (smoothstep), centred on the boundary
 TORSO = (J["Neck"], J["RShoulder"], J["LShoulder"], J["RHip"], J["LHip"])  # their mean x: the body's centre
+
 
 def _mirror_index() -> tuple[int, ...]:
     """Joint index -> the index of its mirror image (OpenPose-18): left and right swapped, nose and neck kept."""
@@ -54,101 +50,6 @@ MIRROR = _mirror_index()  # [18] joint -> mirror joint
 
 
 # ------------------------------------------------------------------------------------------------------ checks
-
-
-def _check_rate(value: float, what: str) -> float:
-    """``value`` as a positive finite float, else a MotionError naming ``what``."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise MotionError(f"{what} must be a number, got {value!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise MotionError(f"{what} must be a positive number, got {value!r}")
-    return v
-
-
-def _check_poses(poses) -> np.ndarray:
-    """``poses`` as float64 [T, 18, 2] with T >= 1, else a MotionError."""
-    p = np.asarray(poses, dtype=np.float64)
-    if p.ndim != 3 or p.shape[1:] != (18, 2) or p.shape[0] < 1:
-        raise MotionError(f"motion poses must have shape [frames, 18, 2], got {list(p.shape)}")
-    return p
-
-
-# ------------------------------------------------------------------------------------------------ motion beats
-
-
-def _mean_speed(p: np.ndarray, fps: float) -> np.ndarray | None:
-    """Mean over the seen joints of the joint speed (px / s, central differences) [T]; frames with no seen joint
-    interpolated from their neighbours; None when fewer than 3 frames have one."""
-    speed = np.linalg.norm(np.gradient(p, axis=0), axis=-1) * fps  # [T, 18], NaN next to an unseen joint
-    known = np.isfinite(speed)
-    count = known.sum(axis=1)  # [T]
-    ok = count > 0
-    if ok.sum() < 3:
-        return None
-    mean = np.where(known, speed, 0.0).sum(axis=1) / np.maximum(count, 1)  # [T]
-    frames = np.arange(len(mean))
-    return np.interp(frames, frames[ok], mean[ok])
-
-
-def _body_size(p: np.ndarray) -> float:
-    """Median over frames of the seen joints' extent (the larger of the y and x ranges, px); 0 if none."""
-    seen = np.isfinite(p)
-    low = np.where(seen, p, np.inf).min(axis=1)  # [T, 2]
-    high = np.where(seen, p, -np.inf).max(axis=1)
-    extent = (high - low).max(axis=1)  # [T], -inf without a seen joint
-    extent = extent[np.isfinite(extent)]
-    return float(np.median(extent)) if extent.size else 0.0
-
-
-def _motion_extent(p: np.ndarray) -> float:
-    """How far the most moving joint strays from its median place: the largest over joints (seen on 3 frames or
-    more) of the 90th percentile over frames of the distance to it, in body sizes (:func:`_body_size`); 0 without
-    one. Detector jitter on a still body stays far below a dance's reach (STILL_BH)."""
-    size = _body_size(p)
-    seen = np.isfinite(p[..., 0])  # [T, 18]
-    reach = [0.0]
-    for j in np.flatnonzero(seen.sum(axis=0) >= 3):
-        q = p[seen[:, j], j]  # [n, 2]
-        reach.append(float(np.percentile(np.linalg.norm(q - np.median(q, axis=0), axis=-1), 90)))
-    return max(reach) / size if size > 0 else 0.0
-
-
-def motion_beats(poses: np.ndarray, fps: float, smooth_s: float = SMOOTH_S,
-                 min_spacing_s: float = MIN_SPACING_S) -> np.ndarray:
-    """The motion's beats: times (s, frame t at t / fps) where the dance stops, [M] float64 increasing.
-
-    ``poses`` [T, 18, 2] px, NaN = joint not seen. The speed of a frame is the mean over its seen joints of the joint
-    speed, smoothed with a Gaussian of ``smooth_s`` s; its local minima at least ``min_spacing_s`` apart whose dip
-    (prominence) is at least MIN_DIP_SHARE of the 90th-percentile speed are the beats, each refined between frames
-    by the parabola through its frame and the two beside it. The first and last frames never count. A source with
-    beats of its own (its audio's) can pass those to :func:`plan_warp` instead.
-
-    Raises MotionError for fps <= 0, fewer than 3 frames showing the body, a still source (no joint strays
-    STILL_BH body sizes: :func:`_motion_extent`) or no beat at all.
-    """
-    p = _check_poses(poses)
-    fps = _check_rate(fps, "the motion's frames per second")
-    speed = _mean_speed(p, fps) if p.shape[0] >= 3 else None
-    if speed is None:
-        raise MotionError("the motion source shows a body on fewer than 3 frames: too short to find its beats")
-    if _motion_extent(p) < STILL_BH:
-        raise MotionError("no beats found in the motion source: the body stands still (no joint moves more than "
-                          f"{STILL_BH:g} of its size)")
-    if smooth_s > 0:
-        speed = gaussian_filter1d(speed, smooth_s * fps, mode="nearest")
-    dip = max(MIN_DIP_SHARE * float(np.percentile(speed, 90)), 1e-9)
-    minima, _ = find_peaks(-speed, distance=max(1, int(round(min_spacing_s * fps))), prominence=dip)
-    if minima.size == 0:
-        raise MotionError("no beats found in the motion source: the dancer never stops between moves")
-    a, b, c = speed[minima - 1], speed[minima], speed[minima + 1]
-    den = a - 2.0 * b + c
-    offset = np.where(den > 0, 0.5 * (a - c) / np.where(den > 0, den, 1.0), 0.0)
-    return (minima + np.clip(offset, -0.5, 0.5)) / fps
-
-
-# ----------------------------------------------------------------------------------------------------- segments
 
 
 @dataclass(frozen=True)
@@ -228,14 +129,14 @@ def _check_segments(segments: Sequence[WarpSegment]) -> None:
 def keep_timing(source_s: float) -> tuple[WarpSegment, ...]:
     """The warp of a dance without a song: one identity segment over the source's ``source_s`` seconds (T / fps).
     With :func:`apply_warp` it resamples the source to another frame rate keeping its timing."""
-    source_s = _check_rate(source_s, "the motion's length in seconds")
+    source_s = check_rate(source_s, "the motion's length in seconds")
     return (WarpSegment(0.0, source_s, ((0.0, 0.0), (source_s, source_s)), False),)
 
 
 def frame_count(segments: Sequence[WarpSegment], out_fps: float) -> int:
     """Output frames that cover a warp at ``out_fps``: round(last segment's end x out_fps), at least 1."""
     _check_segments(segments)
-    return max(1, int(round(segments[-1].song_end_s * _check_rate(out_fps, "the output frames per second"))))
+    return max(1, int(round(segments[-1].song_end_s * check_rate(out_fps, "the output frames per second"))))
 
 
 # ------------------------------------------------------------------------------------------------------ planning
@@ -316,8 +217,8 @@ def plan_warp(source_beats_s, source_s: float, song_beats_s, song_s: float, down
 
     Raises MotionError for a length <= 0, fewer than 2 beats on either side, or tempos that cannot be matched.
     """
-    source_s = _check_rate(source_s, "the motion's length in seconds")
-    song_s = _check_rate(song_s, "the song's length in seconds")
+    source_s = check_rate(source_s, "the motion's length in seconds")
+    song_s = check_rate(song_s, "the song's length in seconds")
     src_b, src_c, src_p = _clean_beats(source_beats_s, source_s, "motion source")
     song_b, song_c, song_p = _clean_beats(song_beats_s, song_s, "song")
     n = min(RATIOS, key=lambda r: abs(math.log(r * song_p / src_p)))
@@ -419,9 +320,9 @@ def apply_warp(poses: np.ndarray, fps: float, segments: Sequence[WarpSegment], o
     into each other over ``blend_s`` s (at most half of either segment; smoothstep weights; NaN if either is), so a
     jump J between the end of one loop and the start of the next adds at most 1.5 J / (blend_s out_fps) per frame.
     """
-    p = _check_poses(poses)
-    fps = _check_rate(fps, "the motion's frames per second")
-    out_fps = _check_rate(out_fps, "the output frames per second")
+    p = check_poses(poses)
+    fps = check_rate(fps, "the motion's frames per second")
+    out_fps = check_rate(out_fps, "the output frames per second")
     segments = tuple(segments)
     _check_segments(segments)
     if int(n_frames) != n_frames or n_frames < 0:
@@ -453,8 +354,8 @@ def source_frames(segments: Sequence[WarpSegment], fps: float, n_source: int, ou
                   n_frames: int) -> np.ndarray:
     """For each output frame, the source frame it is mostly taken from: [n_frames] int64 in [0, n_source - 1] (the
     segment's source time x fps, rounded; for a side-by-side preview)."""
-    fps = _check_rate(fps, "the motion's frames per second")
-    out_fps = _check_rate(out_fps, "the output frames per second")
+    fps = check_rate(fps, "the motion's frames per second")
+    out_fps = check_rate(out_fps, "the output frames per second")
     segments = tuple(segments)
     _check_segments(segments)
     t = np.arange(int(n_frames)) / out_fps
