@@ -26,6 +26,7 @@ import numpy as np
 from ..choreo.document import MotionRef
 from ..io import read, video
 from ..io.files import file_sha256
+from ..onnxrt import default_providers
 from ..pose.detect import DETECTOR_FILE, POSE_FILE, BodyDetector, BodyDetectorConfig, dwpose_folder
 from .errors import MotionError
 from .openpose import People, read_openpose
@@ -95,11 +96,12 @@ def read_pose_array(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_detector(weights_dir: str | os.PathLike | None, download: bool = False) -> BodyDetector:
-    """DWPose from ``weights_dir`` (or the hub with ``download``); MotionError saying how to get it otherwise."""
+    """DWPose from ``weights_dir`` (or the hub with ``download``), on CUDA when this onnxruntime build offers it
+    (onnxruntime-gpu on a GPU host), else the CPU; MotionError saying how to get it otherwise."""
     folder = dwpose_folder(weights_dir, download=download)
     if folder is None:
         raise MotionError(WEIGHTS_HINT)
-    return BodyDetector.from_folder(folder, BodyDetectorConfig())
+    return BodyDetector.from_folder(folder, BodyDetectorConfig(providers=default_providers()))
 
 
 def video_people(path: Path, detector: BodyDetector, stride: int) -> Iterator[People]:
