@@ -11,7 +11,7 @@ import pytest
 from support.paths import REPO
 
 PACKAGE = REPO / "dancegen"
-SHARED = {"errors", "config", "hub", "onnxrt"}  # helpers every stage may use
+SHARED = {"errors", "config", "spec", "hub", "onnxrt"}  # helpers every stage may use
 # stage -> the stages it may import (besides SHARED): inputs -> face / music -> pose / choreo -> pipeline -> metrics
 ALLOWED = {
     "io": set(),
