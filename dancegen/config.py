@@ -148,6 +148,8 @@ class ServeConfig:
     gpu_s_base: float = setting(20.0, "ZeroGPU time asked once per run (encoding, face, music), s", flag="",
                                 low=0.0)
     gpu_s_max: float = setting(900.0, "most ZeroGPU time asked for one run, s", flag="", low=1.0)
+    gpu_bench: str | None = setting(None, "gpu_bench.json of bench/gpu.py on this GPU: the ZeroGPU rates per step and "
+                                    "frame are its measured ones x1.5", env="DANCEGEN_GPU_BENCH", metavar="FILE")
     review: str | None = setting(None, "a study folder (dancegen eval --out) whose pairs the app offers for blind A/B "
                                  "review in a tab", env="DANCEGEN_REVIEW", metavar="DIR")
 

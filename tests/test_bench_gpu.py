@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from support.paths import REPO as ROOT
 
 
@@ -42,3 +44,28 @@ def test_gpu_bench_runs_every_section_on_the_cpu(tmp_path):
     temporal = by["temporal", "context broadcast, ab"]
     assert temporal["extra_mib_copied_per_unet"] > 0 and temporal["levels"]
     assert "[gpu bench]" in done.stdout and "identity share" in done.stdout
+
+    # the ZeroGPU request takes its rates from this file: the measured A/B run, x1.5 (dancegen.app.gpu_time)
+    from dancegen.app.gpu_time import MEASURED_MARGIN, request_for, with_measured_rates
+    from dancegen.config import GenerationSettings, ServeConfig
+
+    config = with_measured_rates(ServeConfig(gpu_bench=str(tmp_path / "gpu_bench.json"), gpu_s_per_frame=0.0))
+    assert config.gpu_s_per_frame_step != ServeConfig().gpu_s_per_frame_step
+    ab = by["pipeline", "ab"]
+    width, height = (int(v) for v in ab["size"].split("x"))
+    one_a_second = GenerationSettings(fps=1.0, output_fps=1.0)  # a frame per second of music, none in between
+    asked = request_for(config, (width, height), one_a_second, ab["steps"], seconds=meta["frames"])
+    assert asked.per_music_s * meta["frames"] == pytest.approx(MEASURED_MARGIN * ab["seconds"], rel=1e-6)
+
+
+def test_a_benchmark_file_that_cannot_give_rates_is_one_line(tmp_path):
+    from dancegen.app.gpu_time import with_measured_rates
+    from dancegen.config import ServeConfig
+    from dancegen.errors import SettingsError
+
+    with pytest.raises(SettingsError, match="cannot read the GPU benchmark result"):
+        with_measured_rates(ServeConfig(gpu_bench=str(tmp_path / "missing.json")))
+    path = tmp_path / "gpu_bench.json"
+    path.write_text(json.dumps({"meta": {"frames": 16}, "measurements": [{"section": "unet", "variant": "ab"}]}))
+    with pytest.raises(SettingsError, match="no A/B pipeline run"):
+        with_measured_rates(ServeConfig(gpu_bench=str(path)))

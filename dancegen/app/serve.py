@@ -66,7 +66,10 @@ def _serve(argv: Sequence[str]) -> int:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # keep start-up output to our own lines
 
     from ..studio import DanceStudio
+    from .gpu_time import with_measured_rates
     from .layout import build_ui, launch_kwargs
+
+    serve_config = with_measured_rates(serve_config)  # a bad benchmark file is one line, before the models load
 
     studio = DanceStudio(studio_config)
     print(studio.banner(), file=sys.stderr)
