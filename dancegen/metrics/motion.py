@@ -12,6 +12,7 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
 from ..pose.detect import BodyDetector
+from ..pose.speed import mean_seen_speed
 from ..pose.topology import ANKLES, LIMBS
 
 
@@ -33,7 +34,7 @@ def kinematic_beats(poses: np.ndarray, fps: float, smooth_s: float = 5.0 / 60.0)
     vel = np.gradient(p, axis=0)  # [T, J, 2] px/frame, central differences inside
     joint_speed = np.linalg.norm(vel, axis=-1)  # [T, J]
     if np.isnan(joint_speed).any():
-        speed = _speed_of_seen_joints(joint_speed)
+        speed = mean_seen_speed(joint_speed)
         if speed is None:
             return None
     else:
@@ -65,19 +66,6 @@ def beat_alignment_score(poses: np.ndarray, fps: float, beats_s, sigma: float = 
         return 0.0
     d = np.abs(beats[:, None] - kin[None, :]).min(axis=1)  # [B]
     return float(np.mean(np.exp(-d ** 2 / (2 * sigma ** 2))))
-
-
-def _speed_of_seen_joints(joint_speed: np.ndarray) -> np.ndarray | None:
-    """Mean speed over the known joints of each frame [T, J] -> [T], frames without any interpolated; None when
-    fewer than 3 frames have a known speed."""
-    known = ~np.isnan(joint_speed)
-    count = known.sum(axis=1)  # [T]
-    ok = count > 0
-    if ok.sum() < 3:
-        return None
-    speed = np.where(known, joint_speed, 0.0).sum(axis=1) / np.maximum(count, 1)  # [T]
-    frames = np.arange(len(speed))
-    return np.interp(frames, frames[ok], speed[ok])
 
 
 class RedetectedMotion:

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
+from ..pose.speed import mean_seen_speed
 from .errors import MotionError
 
 __all__ = ["MIN_DIP_SHARE", "MIN_SPACING_S", "SMOOTH_S", "STILL_BH", "check_poses", "check_rate", "motion_beats"]
@@ -45,17 +46,9 @@ def check_poses(poses) -> np.ndarray:
 
 
 def _mean_speed(p: np.ndarray, fps: float) -> np.ndarray | None:
-    """Mean over the seen joints of the joint speed (px / s, central differences) [T]; frames with no seen joint
-    interpolated from their neighbours; None when fewer than 3 frames have one."""
-    speed = np.linalg.norm(np.gradient(p, axis=0), axis=-1) * fps  # [T, 18], NaN next to an unseen joint
-    known = np.isfinite(speed)
-    count = known.sum(axis=1)  # [T]
-    ok = count > 0
-    if ok.sum() < 3:
-        return None
-    mean = np.where(known, speed, 0.0).sum(axis=1) / np.maximum(count, 1)  # [T]
-    frames = np.arange(len(mean))
-    return np.interp(frames, frames[ok], mean[ok])
+    """Mean over the seen joints of the joint speed (px / s, central differences) [T] (see
+    :func:`~dancegen.pose.speed.mean_seen_speed`)."""
+    return mean_seen_speed(np.linalg.norm(np.gradient(p, axis=0), axis=-1) * fps)  # [T, 18] -> [T]
 
 
 def _body_size(p: np.ndarray) -> float:
