@@ -53,11 +53,15 @@ CONTROLS: tuple[Control, ...] = (
     Control("music", "music", T.MUSIC_NAME, read="file"),
     Control("offset", "music", T.OFFSET_LABEL, "music_offset_s"),
     Control("length", "music", T.LENGTH_LABEL, "seconds"),
+    # a brought dance (its poses replace the planned moves); "music": a dance video with sound can be the music, so
+    # the music's handlers read it too
+    Control("motion", "music", T.MOTION_NAME, read="file"),
     Control("fps", "dance", T.FPS_LABEL, "fps"),
     Control("seed", "dance", T.SEED_LABEL, "seed", "integer"),
     Control("framing", "dance", T.FRAMING_LABEL, "framing", "choice"),
     Control("output_fps", "dance", T.OUTPUT_FPS_LABEL, "output_fps"),
     Control("style", "dance", T.STYLE_LABEL, "style", "choice"),
+    Control("motion_fps", "dance", T.MOTION_FPS_LABEL),  # the rate of uploaded pose files (app.motion reads it)
     Control("alpha", "video", T.ALPHA_LABEL, "alpha"),
     Control("id_tokens", "video", T.TOKENS_LABEL, "id_tokens", "integer"),
     Control("steps", "video", T.STEPS_LABEL, "steps", "integer"),
