@@ -17,6 +17,7 @@ from support.motion import dance_video, dancer, write_openpose
 from dancegen.app import text as T
 from dancegen.app.choreography import PANEL_OUTPUTS, ChoreographyPanel
 from dancegen.app.handlers import DanceApp
+from dancegen.app.layout import build_ui
 from dancegen.choreo import DancePlan
 from dancegen.config import ServeConfig
 from dancegen.io.read import probe
@@ -152,6 +153,18 @@ def test_generate_dances_a_pose_array_and_the_api_takes_the_motion_by_name(app, 
                        progress=no_progress)  # the API hands over Gradio's file data, unprocessed
     report = json.loads((Path(api["baseline"]).parent / "report.json").read_text())
     assert report["motion"]["name"] == "openpose.zip" and report["motion"]["kind"] == "openpose"
+
+
+def test_the_motion_reaches_the_endpoints_by_its_declaration(studio):
+    demo = build_ui(studio, ServeConfig())
+    api = {fn.api_name: list(fn.input_parameter_names) for fn in demo.fns.values() if fn.api_name}
+    for endpoint in ("generate", "skeleton_preview", "music_summary"):  # a dance video's sound can be the music
+        assert "motion" in api[endpoint], endpoint
+    assert "motion_fps" in api["generate"] and "motion_fps" in api["skeleton_preview"]
+    assert "motion" not in api["face_preview"] and "motion_fps" not in api["music_summary"]
+    optional = {p["parameter_name"]: p["parameter_has_default"]
+                for p in demo.get_api_info()["named_endpoints"]["/generate"]["parameters"]}
+    assert optional["motion"] and optional["motion_fps"]  # a client that brings no dance leaves it out
 
 
 BAD = {"broken.mp4": "cannot be read", "nojson.zip": "OpenPose JSON files (one per frame", "badjson.zip": "is not JSON",
