@@ -42,8 +42,12 @@ from .io.files import file_sha256
 from .io.outputs import move_into_place, work_folder
 from .io.photo import PhotoSource, load_photo
 from .metrics.dance import BEAT_ALIGNMENT_NOTE, dance_metrics
+# the app reads motion files through this desk (read_motion), and takes the motion stage's MOTION_FPS, VIDEO_SUFFIXES,
+# MotionClip and MotionError from here
+from .motion.errors import MotionError
 from .motion.plan import MotionDance, as_clip, check_replay, dance_motion, music_for, write_motion_preview
-from .motion.sources import MotionClip
+from .motion.sources import DEFAULT_FPS as MOTION_FPS
+from .motion.sources import VIDEO_SUFFIXES, WEIGHTS_HINT, MotionClip, read_motion
 from .music import MusicAnalysis, MusicLibrary
 from .pose.detect import BodyDetector
 from .pose.layout import BodyLayout, body_from_face, body_from_keypoints
@@ -183,6 +187,15 @@ class DanceDesk:
             return plan, self.choreographer.poses(plan, music, body, fps, frames)
         plan = self.choreographer.plan(music, int(seed), body, (frames - 1) / fps, style, ref, keep)
         return plan, self.choreographer.poses(plan, music, body, fps, frames)
+
+    def read_motion(self, source: str | os.PathLike, fps: float = MOTION_FPS) -> MotionClip:
+        """The motion of a file (:func:`dancegen.motion.sources.read_motion`; ``fps``: the rate of pose files), a
+        video's poses found by this desk's DWPose. MotionError (one line) for a source that cannot be used, or a
+        video when no DWPose is loaded."""
+        def no_detector():
+            raise MotionError(WEIGHTS_HINT)
+
+        return read_motion(source, fps, detector=self.detector, detector_factory=no_detector)
 
     def motion_music(self, music_path: str | os.PathLike | None, motion: MotionClip | str | os.PathLike | None
                      ) -> tuple[MotionClip | None, Path, bool]:

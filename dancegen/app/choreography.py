@@ -10,6 +10,11 @@ its segment changes the plan no longer fits, so it is dropped and the preview sh
 Table rows (one per phrase, in time order): ``[number (1-based), "m:ss.s-m:ss.s", section, moves, locked]``;
 moves are written ``name x counts`` joined by ", ", with ``(m)`` after a mirrored move (:func:`moves_text`,
 read back by :func:`parse_moves`). The pick-up groove and the final pose are shown but cannot be edited.
+
+With a motion upload the motion file drives the dance: the plan (a version-2 choreography.json) has no phrases but
+stretches of the song danced to stretches of the motion, and the table shows one row per stretch
+(``[number, song "m:ss.s-m:ss.s", "motion file", "<file> m:ss.s-m:ss.s" (+ " (mirrored)"), False]``), not
+editable here. Such a plan is replayed, downloaded and uploaded like any other, with that motion file uploaded.
 """
 
 from __future__ import annotations
@@ -27,11 +32,12 @@ from ..errors import UserError, report_internal
 from . import text as T
 from .controls import AUTO, integer, upload_source
 from .handlers import DanceApp, _capital, _sentence
+from .motion import music_of, source_view
 
 logger = logging.getLogger(__name__)
 
 # what the panel's handlers set, by name (the layout wires these components)
-PANEL_OUTPUTS = ("plan", "table", "skeleton", "skeleton_text", "plan_text", "plan_file", "seed")
+PANEL_OUTPUTS = ("plan", "table", "skeleton", "skeleton_text", "plan_text", "plan_file", "seed", "motion_source")
 _ENTRY = re.compile(r"^(?P<name>[A-Za-z_]+)\s*(?:x\s*(?P<counts>\d+))?\s*(?P<m>\(m\))?$")
 _TRUE = (True, 1, "true", "True", "1", "yes")
 
@@ -56,9 +62,15 @@ def moves_text(phrase: Phrase) -> str:
 
 
 def plan_rows(plan: DancePlan | None, locked: set[int] = frozenset()) -> list[list]:
-    """The phrase table of ``plan``: one row per phrase, ``locked`` (indices) ticked."""
+    """The phrase table of ``plan``: one row per phrase, ``locked`` (indices) ticked; a motion plan's: one row per
+    stretch of the song and the stretch of the motion danced on it."""
     if plan is None:
         return []
+    if plan.motion is not None:
+        name = plan.motion.source.name
+        return [[i + 1, f"{clock(s.song_start_s)}-{clock(s.song_end_s)}", T.PLAN_MOTION_ROW,
+                 T.PLAN_MOTION_STRETCH.format(name=name, start=clock(s.knots[0][1]), end=clock(s.knots[-1][1]))
+                 + (T.PLAN_MIRRORED if s.mirrored else ""), False] for i, s in enumerate(plan.motion.segments)]
     rows = []
     for i, p in enumerate(plan.phrases):
         section = {"intro": T.PLAN_PICK_UP, "ending": T.PLAN_ENDING}.get(p.kind, "{section}").format(section=p.section)
@@ -136,9 +148,20 @@ def edited_plan(plan: DancePlan, rows: list[list]) -> tuple[DancePlan, list[int]
     return dataclasses.replace(plan, phrases=tuple(phrases)), changed
 
 
+def fits_motion(plan: DancePlan, clip) -> bool:
+    """Whether ``plan`` can be danced with the motion ``clip`` (a MotionClip or None): a plan of planned moves
+    without one, a motion plan with the same motion file (content, frames and rate)."""
+    if plan.motion is None or clip is None:
+        return plan.motion is None and clip is None
+    want, got = plan.motion.source, clip.ref
+    return (want.sha256, want.frames, want.fps) == (got.sha256, got.frames, got.fps)
+
+
 def with_move(plan: DancePlan, number: Any, move: Any) -> DancePlan:
     """``plan`` with phrase ``number`` (1-based) danced as ``move`` for all its counts. PlanEditError when there is
     no such dance phrase or move."""
+    if plan.motion is not None:
+        raise PlanEditError(T.PLAN_MOTION_FIXED)
     n = integer(number, T.PHRASE_LABEL)
     if n is None or not 1 <= n <= len(plan.phrases):
         raise PlanEditError(T.PLAN_NO_PHRASE.format(number=number, count=len(plan.phrases)))
@@ -165,22 +188,35 @@ class ChoreographyPanel:
     # ---- helpers
 
     def _inputs(self, values: Mapping[str, Any]):
-        """(photo source, music path, GenerationSettings); PlanEditError when the photo or the music is missing."""
+        """(photo source, music path (None: a motion video's own sound), GenerationSettings, the motion upload
+        read or None); PlanEditError when the photo or the music is missing, MusicError for a motion that cannot
+        stand in for missing music, MotionError for one that cannot be used."""
         source, path = upload_source(values.get("photo")), upload_source(values.get("music"))
-        if source is None or not isinstance(path, str):
+        clip = self.app.motions.clip(values)
+        if source is None or (not isinstance(path, str) and clip is None):
             raise PlanEditError(T.PLAN_NEEDS_INPUTS)
-        return source, path, self.app._settings(values)
+        return source, music_of(values, clip), self.app._settings(values), clip
 
-    def _show(self, source, path, settings, plan: DancePlan | None = None, keep=None):
-        """Plan (or replay ``plan``) and write the dance -> (PlannedDance, {name: path} of its files)."""
-        planned = self.studio.plan_dance(source, path, settings, keep=keep, plan=plan)
+    def _show(self, source, path, settings, clip=None, plan: DancePlan | None = None, keep=None):
+        """Plan (or replay ``plan``) and write the dance (``clip``: the motion danced) -> (PlannedDance,
+        {name: path} of its files)."""
+        planned = self.studio.plan_dance(source, path, settings, keep=keep, plan=plan, motion=clip)
         return planned, self.studio.write_dance(planned, self.studio.outputs.create())
 
     def _outputs(self, planned, paths, message: str, locked: set[int] = frozenset(), seed=None) -> dict:
         plan = planned.plan
         out = dict(plan=plan, table=plan_rows(plan, locked), skeleton=str(paths["skeleton"]),
-                   skeleton_text=T.SKELETON_PLANNED, plan_text=message, plan_file=str(paths["choreography"]))
+                   skeleton_text=T.SKELETON_PLANNED if plan.motion is None else T.SKELETON_MOTION,
+                   plan_text=message, plan_file=str(paths["choreography"]),
+                   motion_source=source_view(paths.get("motion_source")))
         return out if seed is None else {**out, "seed": seed}
+
+    @staticmethod
+    def _motion_message(plan: DancePlan, template: str) -> str:
+        """PLAN_MOTION_MADE or PLAN_MOTION_LOADED for a motion plan."""
+        motion = plan.motion
+        return template.format(name=motion.source.name, segments=len(motion.segments),
+                               timing=T.PLAN_TIMINGS.get(motion.timing, motion.timing))
 
     @staticmethod
     def _failed(template: str, exc: Exception, shown: DancePlan | None, rows: list[list]) -> dict:
@@ -200,22 +236,24 @@ class ChoreographyPanel:
         box): another dance, reproducible from that seed."""
         shown, rows = values.get("plan"), table_rows(values.get("table"))
         try:
-            source, path, settings = self._inputs(values)
+            source, path, settings, clip = self._inputs(values)
             new_seed = None
             if shown is not None and settings.seed == shown.seed:
                 new_seed = settings.seed + 1
                 settings = dataclasses.replace(settings, seed=new_seed)
             locked = locked_indices(shown, rows)
             keep = (shown, locked) if locked else None
-            planned, paths = self._show(source, path, settings, keep=keep)
+            planned, paths = self._show(source, path, settings, clip, keep=keep)
             if keep is not None and planned.plan.music != shown.music:  # other music: nothing of it can stay
                 locked, keep = [], None
-                planned, paths = self._show(source, path, settings)
+                planned, paths = self._show(source, path, settings, clip)
             stay = {shown.phrases[i] for i in locked}
             kept = {i for i, p in enumerate(planned.plan.phrases) if p in stay}  # ticked again in the new table
             plan = planned.plan
             message = T.PLAN_MADE.format(phrases=len(plan.phrases), style=plan.style, seed=plan.seed,
                                          kept=T.PLAN_KEPT.format(count=len(kept)) if kept else "")
+            if plan.motion is not None:
+                message = self._motion_message(plan, T.PLAN_MOTION_MADE)
             return self._outputs(planned, paths, message, kept, new_seed)
         except Exception as exc:
             return self._failed(T.PLAN_NOT_MADE, exc, shown, rows)
@@ -227,6 +265,10 @@ class ChoreographyPanel:
         if shown is None:
             return {}
         try:
+            if shown.motion is not None:  # its stretches are shown, not edited
+                if [str(r[3]) for r in rows] == [r[3] for r in plan_rows(shown)]:
+                    return {}
+                raise PlanEditError(T.PLAN_MOTION_FIXED)
             plan, changed = edited_plan(shown, rows)
             if not changed:
                 return {}
@@ -264,9 +306,16 @@ class ChoreographyPanel:
         try:
             if not isinstance(source, str):
                 raise ChoreographyPlanError("the choreography must be a choreography.json file")
-            planned, paths = self._show(*self._inputs(values), plan=load_plan(source))
+            loaded, inputs = load_plan(source), self._inputs(values)
+            if loaded.motion is not None and inputs[3] is None:
+                raise PlanEditError(T.PLAN_NEEDS_MOTION.format(name=loaded.motion.source.name))
+            if loaded.motion is None and inputs[3] is not None:
+                raise PlanEditError(T.PLAN_NOT_MOTION)
+            planned, paths = self._show(*inputs, plan=loaded)
             plan = planned.plan
             message = T.PLAN_LOADED.format(phrases=len(plan.phrases), style=plan.style, seed=plan.seed)
+            if plan.motion is not None:
+                message = self._motion_message(plan, T.PLAN_MOTION_LOADED)
             return self._outputs(planned, paths, message)
         except Exception as exc:
             return self._failed(T.PLAN_NOT_LOADED, exc, shown, rows)
@@ -275,11 +324,15 @@ class ChoreographyPanel:
         """The page's skeleton preview after an input changed: the plan shown, danced on the new inputs; when it
         no longer fits the music (other music, another segment) it is dropped and the preview is a fresh dance.
         Returns the panel's outputs."""
-        shown = values.get("plan")
+        shown, forgotten = values.get("plan"), T.PLAN_FORGOTTEN
         if shown is not None:
             try:
-                planned, paths = self._show(*self._inputs(values), plan=shown)
-                return dict(skeleton=str(paths["skeleton"]), skeleton_text=T.SKELETON_PLANNED)
+                inputs = self._inputs(values)
+                if fits_motion(shown, inputs[3]):
+                    planned, paths = self._show(*inputs, plan=shown)
+                    return {k: v for k, v in self._outputs(planned, paths, "").items()
+                            if k in ("skeleton", "skeleton_text", "motion_source")}
+                forgotten = T.PLAN_FORGOTTEN_MOTION  # another motion file (or one added or removed)
             except ChoreographyPlanError:
                 pass
             except UserError:  # a missing or unusable input: the preview says why, the plan stays
@@ -290,4 +343,4 @@ class ChoreographyPanel:
         preview = self.app.skeleton_preview(values)
         if shown is None:
             return preview
-        return {**preview, "plan": None, "table": [], "plan_text": T.PLAN_FORGOTTEN, "plan_file": None}
+        return {**preview, "plan": None, "table": [], "plan_text": forgotten, "plan_file": None}

@@ -53,11 +53,15 @@ CONTROLS: tuple[Control, ...] = (
     Control("music", "music", T.MUSIC_NAME, read="file"),
     Control("offset", "music", T.OFFSET_LABEL, "music_offset_s"),
     Control("length", "music", T.LENGTH_LABEL, "seconds"),
+    # a brought dance (its poses replace the planned moves); "music": a dance video with sound can be the music, so
+    # the music's handlers read it too
+    Control("motion", "music", T.MOTION_NAME, read="file"),
     Control("fps", "dance", T.FPS_LABEL, "fps"),
     Control("seed", "dance", T.SEED_LABEL, "seed", "integer"),
     Control("framing", "dance", T.FRAMING_LABEL, "framing", "choice"),
     Control("output_fps", "dance", T.OUTPUT_FPS_LABEL, "output_fps"),
     Control("style", "dance", T.STYLE_LABEL, "style", "choice"),
+    Control("motion_fps", "dance", T.MOTION_FPS_LABEL),  # the rate of uploaded pose files (app.motion reads it)
     Control("alpha", "video", T.ALPHA_LABEL, "alpha"),
     Control("id_tokens", "video", T.TOKENS_LABEL, "id_tokens", "integer"),
     Control("steps", "video", T.STEPS_LABEL, "steps", "integer"),
@@ -214,7 +218,20 @@ class Page:
 
     def api(self, handler: Callable, kind: str, outputs: Sequence[str]) -> dict:
         """Keyword arguments of an API endpoint running ``handler``: its parameters are the names of the controls
-        of ``kind`` (with the components' values as defaults); it returns ``outputs`` in this order."""
-        targets = {n: self.parts[n] for n in outputs}
-        return dict(fn=self._wrap(handler, targets, None),
-                    inputs_kwargs=self.inputs(kind), outputs=list(targets.values()))
+        of ``kind`` (with the components' values as defaults; a control whose component starts empty, such as
+        an upload, defaults to None, so a client may leave it out and the handler says what is missing); it
+        returns ``outputs`` in this order."""
+        targets, inputs = {n: self.parts[n] for n in outputs}, self.inputs(kind)
+        fn = self._wrap(handler, targets, None)
+        empty = [n for n, c in inputs.items() if getattr(c, "value", None) is None]
+        return dict(fn=_with_defaults(fn, empty), inputs_kwargs=inputs, outputs=list(targets.values()))
+
+
+def _with_defaults(fn: Callable, names: Sequence[str]) -> Callable:
+    """``fn`` (taking ``**kwargs``) with keyword-only parameters ``names`` defaulting to None in its signature:
+    Gradio's API then marks them optional (it reads the defaults off the signature); the call is unchanged."""
+    signature = inspect.signature(fn)
+    params = list(signature.parameters.values())
+    extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None) for n in names]
+    fn.__signature__ = signature.replace(parameters=[*params[:-1], *extra, params[-1]])  # before **kwargs
+    return fn

@@ -30,11 +30,13 @@ from typing import Any
 import gradio as gr
 
 from ..config import GenerationSettings, ServeConfig, check_seconds
+from ..dance import MotionError
 from ..errors import (GenerationCancelled, MusicError, NoFaceError, PhotoError, ResourceLimit, UserError,
                       report_internal)
 from ..studio import DanceStudio, GenerationResult
 from . import text as T
 from .controls import read_settings, upload_source
+from .motion import MotionFiles, music_of, sound_path, source_view, summary
 from .gpu_time import MIN_MUSIC_S, gpu_request, quota_refusal
 from .plots import music_plot_table, similarity_view
 from .stops import StopSwitch
@@ -113,6 +115,7 @@ class DanceApp:
         self.studio = studio
         self.config = config
         self.stops = StopSwitch()
+        self.motions = MotionFiles(studio.dance)  # motion uploads, read once per file and rate
         self.zero_gpu = on_space() if config.zero_gpu is None else config.zero_gpu
         self.space = bool(os.environ.get("SPACE_ID")) if config.space is None else config.space
         self._run = self.run_generation
@@ -192,15 +195,16 @@ class DanceApp:
             return dict(face_image=None, face_text=T.NO_FACE.format(message=exc.message))
 
     def music_summary(self, values: Values, request: gr.Request | None = None) -> dict:
-        """Music -> music_text: tempo, beats and notices; music_plot: the beat/energy plot's update."""
-        path = upload_source(values.get("music"))
-        if not isinstance(path, str):
+        """Music -> music_text: tempo, beats and notices; music_plot: the beat/energy plot's update. Without music,
+        a motion upload that is a video is summarised: its sound is then the music."""
+        path = sound_path(values)
+        if path is None:
             return dict(music_text=T.MUSIC_HINT, music_plot=gr.update(value=None, visible=False))
         with _reported("music summary"):
             settings = self._settings(values)
             check_seconds(settings, self.max_music_s)  # the slider's range, for the API too
             analysis = self.studio.analyse_music(path, settings.music_offset_s, settings.seconds)
-        text = T.MUSIC_SUMMARY.format(tempo=analysis.tempo_bpm, beats=len(analysis.beats_s),
+        text = ("" if path == upload_source(values.get("music")) else T.MUSIC_FROM_VIDEO) + T.MUSIC_SUMMARY.format(tempo=analysis.tempo_bpm, beats=len(analysis.beats_s),
                                       bars=len(analysis.downbeats_s), per_bar=analysis.beats_per_bar,
                                       duration=analysis.duration_s, offset=analysis.offset_s)
         total = analysis.source_duration_s
@@ -219,32 +223,56 @@ class DanceApp:
             return dict(music_text=T.MUSIC_PROBLEM.format(message=exc.message),
                         music_plot=gr.update(value=None, visible=False))
 
+    def motion_summary_page(self, values: Values, request: gr.Request | None = None) -> dict:
+        """motion_text: what the motion upload holds (frames, rate, who is followed), or why it cannot be used."""
+        try:
+            clip = self.motions.clip(values)
+        except UserError as exc:
+            return dict(motion_text=T.MOTION_PROBLEM.format(message=_sentence(exc)))
+        except Exception as exc:
+            return dict(motion_text=T.MOTION_PROBLEM.format(message=_capital(report_internal(logger, "motion", exc))))
+        return dict(motion_text=T.MOTION_HINT if clip is None else summary(clip))
+
     def skeleton_preview(self, values: Values, request: gr.Request | None = None) -> dict:
-        """Photo + music -> skeleton: an mp4 of the dance with the music; skeleton_text: what it is. Missing or
-        unusable input: no video, the reason (the face and music previews already raised them)."""
-        path, source = upload_source(values.get("music")), upload_source(values.get("photo"))
-        if not isinstance(path, str):
-            return dict(skeleton=None, skeleton_text=T.SKELETON_NEEDS_MUSIC)
+        """Photo + music (or a motion video's sound) -> skeleton: an mp4 of the dance with the music;
+        skeleton_text: what it is; motion_source: with a motion upload, its source skeleton beside the fitted one
+        (motion_source.mp4). Missing or unusable input: no video, the reason (the face, music and motion previews
+        already raised them)."""
+        source, hidden = upload_source(values.get("photo")), source_view(None)
+        if sound_path(values) is None and upload_source(values.get("motion")) is None:
+            return dict(skeleton=None, skeleton_text=T.SKELETON_NEEDS_MUSIC, motion_source=hidden)
         if source is None:
-            return dict(skeleton=None, skeleton_text=T.SKELETON_NEEDS_PHOTO)
+            return dict(skeleton=None, skeleton_text=T.SKELETON_NEEDS_PHOTO, motion_source=hidden)
         settings = self.settings(values)
         with _reported("skeleton preview"):
             try:
-                video_path = self.studio.skeleton_preview(source, path, settings)
-            except (PhotoError, MusicError) as exc:
-                return dict(skeleton=None, skeleton_text=T.SKELETON_FAILED.format(message=_sentence(exc)))
-        return dict(skeleton=str(video_path), skeleton_text=T.SKELETON_READY)
+                clip = self.motions.clip(values)
+                path = music_of(values, clip)
+                if clip is None:
+                    video_path = self.studio.skeleton_preview(source, path, settings)
+                else:  # the dance's files, motion_source.mp4 among them
+                    planned = self.studio.plan_dance(source, path, settings, motion=clip)
+                    files = self.studio.write_dance(planned, self.studio.outputs.create())
+                    return dict(skeleton=str(files["skeleton"]), skeleton_text=T.SKELETON_MOTION,
+                                motion_source=source_view(files["motion_source"]))
+            except (PhotoError, MusicError, MotionError) as exc:
+                return dict(skeleton=None, skeleton_text=T.SKELETON_FAILED.format(message=_sentence(exc)),
+                            motion_source=hidden)
+        return dict(skeleton=str(video_path), skeleton_text=T.SKELETON_READY, motion_source=hidden)
 
     # ---- generation
 
-    def gpu_seconds(self, photo, music, settings: GenerationSettings, session: str = "local", plan=None) -> int:
+    def gpu_seconds(self, photo, music, settings: GenerationSettings, session: str = "local", plan=None,
+                    motion=None) -> int:
         """ZeroGPU time request for one run (the arguments of :meth:`run_generation`): see :mod:`.gpu_time`."""
-        return gpu_request(self.studio, self.config, photo, music, settings).seconds
+        sound = music if music is not None or motion is None else str(motion.path)  # a video's own sound
+        return gpu_request(self.studio, self.config, photo, sound, settings).seconds
 
     def run_generation(self, photo, music, settings: GenerationSettings, session: str = "local",
-                       plan=None) -> Iterator[tuple]:
-        """Run studio.generate in a worker thread (dancing ``plan``, a DancePlan, when given); yield ("progress",
-        Progress) ..., then ("result", result).
+                       plan=None, motion=None) -> Iterator[tuple]:
+        """Run studio.generate in a worker thread (dancing ``plan``, a DancePlan, when given; ``motion``, a
+        MotionClip, instead of planned moves, its video's sound the music when ``music`` is None); yield
+        ("progress", Progress) ..., then ("result", result).
 
         A generator with picklable arguments and items, so the same code runs in-process and inside ZeroGPU's
         forked GPU worker (where the session's stop flag is not visible and a run ends on its own).
@@ -259,7 +287,7 @@ class DanceApp:
         def work() -> None:
             try:
                 result = self.studio.generate(photo, music, settings, progress=lambda p: events.put(("progress", p)),
-                                              should_stop=should_stop, plan=plan)
+                                              should_stop=should_stop, plan=plan, motion=motion)
                 events.put(("result", result))
             except BaseException as exc:  # handed to the consumer, which raises it in the request's thread
                 events.put(("error", exc))
@@ -286,17 +314,16 @@ class DanceApp:
         flag = self.stops.begin(key)  # armed by the Generate click (or made now for an API call)
         start = time.perf_counter()
         try:  # whatever happens, the session's flag goes with this run
-            source, path = upload_source(values.get("photo")), upload_source(values.get("music"))
+            source, clip = upload_source(values.get("photo")), self.motions.clip(values)
             if source is None:
                 raise PhotoError(T.NO_PHOTO)
-            if not isinstance(path, str):
-                raise MusicError(T.NO_MUSIC)
+            path = music_of(values, clip)
             settings, plan = self._settings(values), values.get("plan")
             if flag.is_set():
                 raise GenerationCancelled("stopped before it started")
             progress(0.0, desc=T.PROGRESS_PREPARING)
             try:
-                for item in self._run(source, path, settings, key, plan):
+                for item in self._run(source, path, settings, key, plan, clip):
                     if item[0] == "result":
                         return self._result_outputs(item[1], time.perf_counter() - start)
                     p = item[1]
@@ -304,7 +331,8 @@ class DanceApp:
                                                                 elapsed=_clock(p.elapsed_s),
                                                                 remaining=_clock(p.remaining_s)))
             except gr.Error as exc:  # ZeroGPU's refusal of the time asked: what to shorten
-                refusal = quota_refusal(exc, gpu_request(self.studio, self.config, source, path, settings))
+                refusal = quota_refusal(exc, gpu_request(self.studio, self.config, source, sound_path(values),
+                                                         settings))
                 if refusal is None:
                     raise
                 raise refusal from None
@@ -326,7 +354,7 @@ class DanceApp:
         """The page's generation: the results, then the Generate and Stop buttons, the status line and the face
         and music messages. Whatever happens (done, bad input, out of memory, Stop, our bug) the results, buttons
         and status are set, so the page is ready for the next try; the message stays in the status line, and beside
-        the photo or the music when it is about one of them, until the next action."""
+        the photo, the music or the motion when it is about one of them, until the next action."""
         failed = {**_no_results(), "notes": "", **_ready_buttons()}
         try:
             results = self._generate(values, request, progress)
@@ -340,6 +368,10 @@ class DanceApp:
             message = _sentence(exc)
             return {**failed, "status": T.STATUS_FAILED.format(message=message),
                     "music_text": T.MUSIC_PROBLEM.format(message=message)}
+        except MotionError as exc:
+            message = _sentence(exc)
+            return {**failed, "status": T.STATUS_FAILED.format(message=message),
+                    "motion_text": T.MOTION_PROBLEM.format(message=message)}
         except (UserError, ResourceLimit, gr.Error) as exc:
             if isinstance(exc, ResourceLimit):
                 logger.warning("generation: %s", exc)
@@ -376,7 +408,7 @@ class DanceApp:
             settings = self._settings(values)
         except UserError:
             return dict(estimate="")
-        photo, path = upload_source(values.get("photo")), upload_source(values.get("music"))
+        photo, path = upload_source(values.get("photo")), sound_path(values)
         photo_size = None
         if photo is not None:
             with contextlib.suppress(UserError):

@@ -8,12 +8,14 @@ from pathlib import Path
 import gradio as gr
 
 from ..config import GenerationSettings, ServeConfig, spec
+from ..dance import MOTION_FPS
 from ..studio import DanceStudio
 from ..study.review import served_folders
 from . import text as T
 from .choreography import PANEL_OUTPUTS, ChoreographyPanel, move_choices, style_choices
 from .controls import AUTO, Page
 from .handlers import RESULTS, DanceApp
+from .motion import FILE_TYPES as MOTION_FILE_TYPES
 from .plots import MUSIC_COLORS, SIMILARITY_COLORS
 from .review_handlers import ReviewApp
 from .review_page import review_blocks
@@ -93,10 +95,18 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
                                                   label=T.MUSIC_PLOT_LABEL, color_map=MUSIC_COLORS,
                                                   colors_in_legend=[], height=220, visible=False,
                                                   elem_id="music-plot"))
+                    motion = add("motion", gr.File(label=T.MOTION_LABEL.format(max_file_size=size_limit),
+                                                   file_types=MOTION_FILE_TYPES, height=120, elem_id="motion"))
+                    motion_fps = add("motion_fps", gr.Number(MOTION_FPS, label=T.MOTION_FPS_LABEL,
+                                                             info=T.MOTION_FPS_INFO, minimum=1, min_width=120,
+                                                             elem_id="motion-fps"))
+                    add("motion_text", gr.Markdown(T.MOTION_HINT, label=T.MOTION_TEXT_LABEL, elem_id="motion-text"))
                     add("skeleton", gr.Video(label=T.SKELETON_LABEL, interactive=False, height=260,
                                              elem_id="skeleton"))
                     add("skeleton_text", gr.Markdown(T.SKELETON_NEEDS_MUSIC, label=T.SKELETON_TEXT_LABEL,
                                                      elem_id="skeleton-text"))
+                    add("motion_source", gr.Video(label=T.MOTION_SOURCE_LABEL, interactive=False, height=260,
+                                                  visible=False, elem_id="motion-source"))
 
                 with gr.Column(min_width=300):
                     add("alpha", gr.Slider(**_range("alpha"), value=defaults.alpha, label=T.ALPHA_LABEL,
@@ -189,6 +199,7 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
             # Each handler gets the controls of its stage by name (controls.HANDLER_STAGES).
             face = page.event(app.face_preview_page, "face", ("face_image", "face_text"))
             music_page = page.event(app.music_summary_page, "music", ("music_text", "music_plot"))
+            motion_page = page.event(app.motion_summary_page, None, ("motion_text",), extra=("motion", "motion_fps"))
             follow = page.event(panel.follow, "dance", PANEL_OUTPUTS, extra=("plan",))  # the plan shown
             estimate = page.event(app.estimate, "generate", ("estimate",))
             idle = page.event(app.idle_status, None, ("status",))
@@ -216,6 +227,14 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
                 event.then(**idle, queue=False, **private)
                 event.then(**follow, **preview, **private)
                 then_estimate(event)
+            # a new motion file: what it holds, the music (a dance video's sound may be it), the preview
+            event = motion.change(**motion_page, trigger_mode="always_last", **preview, **private)
+            event.then(**idle, queue=False, **private)
+            event.then(**music_page, **preview, **private).then(**follow, **preview, **private)
+            then_estimate(event)
+            for trigger in (motion_fps.submit, motion_fps.blur):
+                event = trigger(**motion_page, trigger_mode="always_last", **preview, **private)
+                event.then(**follow, **preview, **private)
             for trigger in (offset.submit, offset.blur, length.release):
                 event = trigger(**music_page, trigger_mode="always_last", **preview, **private)
                 event.then(**follow, **preview, **private)
@@ -240,7 +259,8 @@ def build_ui(studio: DanceStudio, config: ServeConfig = ServeConfig()) -> gr.Blo
 
             # the plan shown is danced, else a new one in the style chosen
             run = page.event(app.generate_page, "generate",
-                             (*results, "generate", "stop", "status", "face_text", "music_text"), extra=("plan",))
+                             (*results, "generate", "stop", "status", "face_text", "music_text", "motion_text"),
+                             extra=("plan",))
             generate.click(**page.event(app.arm, None, ("generate", "stop", "status")), queue=False, **private).then(
                 **run, concurrency_limit=config.concurrency, concurrency_id="generate", **private).then(
                 **estimate, queue=False, **private)  # the run refined the rates

@@ -47,6 +47,10 @@ GENERATE_BUTTON = "Generate dance"
 STOP_BUTTON = "Stop"
 EXAMPLES_LABEL = "Try it: click the example, then Generate"
 EXAMPLE_NAME = "Astronaut photo + sample groove"
+MOTION_LABEL = "Your own dance, optional: a video, a .zip of OpenPose JSON files or a poses .npy (up to {max_file_size})"
+MOTION_NAME = "Motion"
+MOTION_FPS_LABEL = "Frames per second of the pose files"
+MOTION_FPS_INFO = "OpenPose files and a .npy do not say their rate; a video says its own."
 
 # ---------------------------------------------------------------------------------------------- previews
 
@@ -80,6 +84,22 @@ SKELETON_FAILED = "No skeleton preview: {message}"
 SKELETON_READY = "The dance as a skeleton: the poses the video will follow, on the beats of the music."
 
 NOTICE = "Note: {text}"
+
+MOTION_TEXT_LABEL = "Motion message"
+MOTION_HINT = ("Optional: bring your own dance. Its moves replace the planned ones, fitted to the person in the photo "
+               "and moved onto the music's beats; a video with sound can be the music too (leave the music empty).")
+MOTION_SUMMARY = "**Motion** {name}: {frames} frames at {fps:g} fps ({seconds:.1f} s), {source}"
+MOTION_KINDS = {"video": "its poses found by DWPose", "openpose": "OpenPose poses", "poses": "a pose array"}
+MOTION_PEOPLE = " · {count} people seen: one is followed through the frames"
+MOTION_SOUND = " · with sound: it is the music when no music is uploaded"
+MOTION_PROBLEM = "**{message}**"  # an unusable motion file, beside it
+MOTION_NOT_FILE = "the motion must be uploaded as a file"
+MOTION_NEEDS_SONG = "{name} holds poses without sound: upload the song to dance to as the music"
+MOTION_VIDEO_SILENT = "the dance video {name} has no sound: upload the song to dance to as the music"
+MOTION_SOURCE_LABEL = "Your dance's skeleton (left) and the one fitted to the photo (right)"
+MUSIC_FROM_VIDEO = "The music is the dance video's own sound. "
+SKELETON_MOTION = ("Your dance on the person in the photo, as the video will follow it; below, its source skeleton "
+                   "beside the fitted one.")
 
 # ------------------------------------------------------------------------------------------ choreography
 
@@ -124,6 +144,19 @@ PLAN_UNKNOWN_MOVE = "phrase {number}: there is no move {name!r} (the move menu l
 PLAN_NOT_IN_THREE = "phrase {number}: {name} is not danced in 3/4 time"
 PLAN_COUNTS = "phrase {number}: its moves must last {counts} counts in all, got {got}"
 PLAN_NO_PHRASE = "there is no phrase {number} (the plan has {count})"
+PLAN_MOTION_MADE = ("The motion file **{name}** drives the dance: {segments} stretch(es) of it on the song, {timing}. "
+                    "The table shows each stretch of the song and of the motion danced on it; Generate uses it.")
+PLAN_MOTION_LOADED = ("Loaded the plan of the motion file **{name}** ({segments} stretch(es), {timing}); Generate "
+                      "uses it.")
+PLAN_TIMINGS = {"beats": "moved onto the song's beats", "kept": "with the video's own timing"}
+PLAN_MOTION_ROW = "motion file"  # the section column of a motion plan's row
+PLAN_MOTION_STRETCH = "{name} {start}-{end}"
+PLAN_MIRRORED = " (mirrored)"
+PLAN_MOTION_FIXED = ("the motion file drives this dance: its stretches cannot be edited here (edit the segments of "
+                     "choreography.json and load it)")
+PLAN_NEEDS_MOTION = "this choreography dances the motion file {name}: upload it as the motion first"
+PLAN_NOT_MOTION = "this choreography dances planned moves, not a motion file: remove the motion upload to use it"
+PLAN_FORGOTTEN_MOTION = "The motion file changed, so the plan was for another dance: press Plan the dance again."
 SKELETON_PLANNED = "The plan below as a skeleton: the poses the video will follow, on the beats of the music."
 
 # ----------------------------------------------------------------------------------------------- results

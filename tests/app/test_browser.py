@@ -6,6 +6,8 @@ only when /usr/bin/chromium is absent (install it with `apt-get install -y chrom
 
 from __future__ import annotations
 
+import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ import pytest
 from support.app_server import serving
 from support.audio_synth import synth_track, write_wav
 from support.browser import browser_page, needs_chromium
+from support.motion import dancer, write_openpose
 
 from dancegen.app import text as T
 from dancegen.config import ServeConfig, StudioConfig
@@ -276,3 +279,43 @@ def test_plan_lock_plan_again_and_download_the_choreography(page_url, tmp_path, 
                          for m in danced["moves"]) == moves
         page.locator("#choreography").scroll_into_view_if_needed()
         page.screenshot(path=str(screenshots / "app-choreography.png"), full_page=True)
+
+
+@pytest.mark.timeout(240)
+def test_a_zip_of_openpose_json_as_the_motion_is_previewed_and_generated(page_url, drum_music, tmp_path):
+    """Bring your own dance: the zip's summary beside the upload, the preview with the source skeleton beside the
+    fitted one, then Generate dances it."""
+    url, studio = page_url
+    folder = write_openpose(tmp_path / "frames", [[p] for p in dancer(60, head=15.0)])  # 2 s at 30 fps
+    motion = tmp_path / "my-dance.zip"
+    with zipfile.ZipFile(motion, "w") as z:
+        for f in sorted(folder.iterdir()):
+            z.write(f, f.name)
+    with chromium_page(url) as (sync_api, page):
+        page.locator("#photo input[type=file]").set_input_files(str(REPO / "assets" / "astronaut.png"))
+        sync_api.expect(page.locator("#face-text")).to_contain_text("1 face found", timeout=30_000)
+        page.locator("#music input[type=file]").set_input_files(str(drum_music))
+        sync_api.expect(page.locator("#music-text")).to_contain_text("Tempo", timeout=60_000)
+        page.locator("#motion input[type=file]").set_input_files(str(motion))
+        sync_api.expect(page.locator("#motion-text")).to_contain_text("my-dance.zip: 60 frames", timeout=60_000)
+        sync_api.expect(page.locator("#skeleton-text")).to_contain_text(T.SKELETON_MOTION[:30], timeout=60_000)
+        page.wait_for_selector("#motion-source video", timeout=60_000)
+        page.wait_for_selector("#skeleton video", timeout=10_000)
+
+        page.get_by_text(T.ADVANCED_LABEL, exact=True).click()
+        steps = page.locator("#steps input[type=number]")
+        steps.wait_for(state="visible", timeout=10_000)
+        for _ in range(5):  # as in the first test: retype until the slider follows the box
+            steps.fill("1")
+            steps.press("Enter")
+            page.wait_for_timeout(1000)
+            if page.locator("#steps input[type=range]").input_value() == "1":
+                break
+        page.click("#generate")
+        page.wait_for_selector("#baseline video", timeout=150_000)
+        page.wait_for_selector("#identity video", timeout=30_000)
+        sync_api.expect(page.locator("#status")).to_contain_text("Done.", timeout=30_000)
+        videos_play(page)
+    newest = max(studio.outputs.path().rglob("report.json"), key=lambda p: p.stat().st_mtime)
+    assert json.loads(newest.read_text())["motion"]["name"] == "my-dance.zip"  # the run danced the zip
+    assert (newest.parent / "motion_source.mp4").is_file()

@@ -1,6 +1,7 @@
 """``choreograph --motion``: a pose file on a song's beats, replayed bit for bit from its choreography.json (an
 edited segment changes the dance, another motion file is refused), a video's own sound as the music with its
-timing kept, and every bad motion one line with status 2 and nothing written."""
+timing kept, and every bad motion one line with status 2 and nothing written; ``generate --motion``: the videos with
+the source preview, recorded in report.json and choreography.json."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 import soundfile as sf
 from support.audio_synth import synth_track
 from support.motion import dance_video, dancer, stand_in_standing_dwpose, write_openpose
+from support.paths import ASTRONAUT
 
 from dancegen.cli import main
 from dancegen.io.files import file_sha256
@@ -111,3 +113,20 @@ def test_a_video_without_music_dances_to_its_own_sound_with_its_timing(tmp_path,
     assert plan["music"]["sha256"] == plan["motion"]["source"]["sha256"] == file_sha256(video)
     assert plan["motion"]["timing"] == "kept" and len(plan["motion"]["segments"]) == 1
     assert np.load(tmp_path / "out" / "poses.npy").shape == (20, 18, 2)
+
+
+def test_generate_dances_a_pose_file_with_its_source_preview_and_records_it(inputs, tmp_path, capsys):
+    """One tiny run (64 x 64, 4 fps, 2 s, 1 step): the videos, motion_source.mp4, report.json's "motion" and a
+    version-2 choreography.json."""
+    out = tmp_path / "gen"
+    rc = main(["generate", "--photo", str(ASTRONAUT), "--music", str(inputs / "song.wav"), "--motion",
+               str(inputs / "poses.npy"), "--out", str(out), "--size", "64", "64", "--fps", "4", "--seconds", "2",
+               "--steps", "1"])
+    assert rc == 0, capsys.readouterr().err
+    assert {"baseline.mp4", "identity.mp4", "skeleton.mp4", "motion_source.mp4", "report.json",
+            "choreography.json"} <= {p.name for p in out.iterdir()}
+    report = json.loads((out / "report.json").read_text())
+    assert report["motion"]["name"] == "poses.npy" and report["motion"]["kind"] == "poses"
+    assert report["motion"]["frames"] == 90 and report["motion"]["timing"] == "beats" and report["frames"] == 8
+    plan = json.loads((out / "choreography.json").read_text())
+    assert plan["version"] == 2 and plan["phrases"] == [] and plan["motion"]["source"]["name"] == "poses.npy"
