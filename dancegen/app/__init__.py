@@ -3,7 +3,9 @@
 * :mod:`.serve`: ``python app.py`` / ``dancegen serve``: settings, studio, launch;
 * :mod:`.layout`: the page and its events;
 * :mod:`.controls`: the page's controls, declared once, and how handlers get them by name;
-* :mod:`.handlers`: what each event does (:class:`~dancegen.app.handlers.DanceApp`), and how errors reach the page;
+* :mod:`.handlers`: what each event does (:class:`~dancegen.app.handlers.DanceApp`);
+* :mod:`.words`: how errors and times reach the page (by kind: the user's, a limit's, ours);
+* :mod:`.choreography`, :mod:`.motion`: the choreography panel; a motion upload read once;
 * :mod:`.gpu_time`: the ZeroGPU time a run asks for, and a quota refusal in a visitor's words;
 * :mod:`.plots`: the tables behind the music and similarity plots;
 * :mod:`.text`: every string the page shows.

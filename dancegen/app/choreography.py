@@ -31,7 +31,8 @@ from ..choreo.document import clock
 from ..errors import UserError, report_internal
 from . import text as T
 from .controls import AUTO, integer, upload_source
-from .handlers import DanceApp, _capital, _sentence
+from .handlers import DanceApp
+from .words import capital, sentence
 from .motion import music_of, source_view
 
 logger = logging.getLogger(__name__)
@@ -223,9 +224,9 @@ class ChoreographyPanel:
         """The outputs after a failure: the message in the panel, the table back to the plan shown (its locks
         kept), everything else as it was."""
         if isinstance(exc, UserError):
-            message = _sentence(exc)
+            message = sentence(exc)
         else:
-            message = _capital(report_internal(logger, "choreography", exc)) + "."
+            message = capital(report_internal(logger, "choreography", exc)) + "."
         return dict(table=plan_rows(shown, set(locked_indices(shown, rows))), plan_text=template.format(message=message))
 
     # ---- handlers
@@ -338,7 +339,7 @@ class ChoreographyPanel:
             except UserError:  # a missing or unusable input: the preview says why, the plan stays
                 return self.app.skeleton_preview(values)
             except Exception as exc:  # our bug: logged, said in place of the preview; the plan stays
-                message = _capital(report_internal(logger, "skeleton preview", exc)) + "."
+                message = capital(report_internal(logger, "skeleton preview", exc)) + "."
                 return dict(skeleton=None, skeleton_text=T.SKELETON_FAILED.format(message=message))
         preview = self.app.skeleton_preview(values)
         if shown is None:

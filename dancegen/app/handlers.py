@@ -40,6 +40,7 @@ from .motion import MotionFiles, music_of, sound_path, source_view, summary
 from .gpu_time import MIN_MUSIC_S, gpu_request, quota_refusal
 from .plots import music_plot_table, similarity_view
 from .stops import StopSwitch
+from .words import capital, clock, notices, reported, sentence
 
 logger = logging.getLogger(__name__)
 
@@ -58,42 +59,6 @@ def _ready_buttons() -> dict:
     return dict(generate=gr.update(interactive=True), stop=gr.update(interactive=False))
 
 
-def _clock(seconds: float) -> str:
-    """12 s, 1:05, 1:02:03."""
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s"
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _sentence(exc: BaseException) -> str:
-    """An exception's one-line message with a capital first letter (no traceback, no class name)."""
-    text = str(getattr(exc, "message", None) or exc).strip()
-    return _capital(text.splitlines()[0] if text else type(exc).__name__)
-
-
-@contextlib.contextmanager
-def _reported(what: str) -> Iterator[None]:
-    """Turn what goes wrong into gr.Error by kind: the user's problem in their words, a resource limit with what to
-    try, anything else logged with its traceback and shown as ours."""
-    try:
-        yield
-    except (gr.Error, GenerationCancelled):
-        raise
-    except UserError as exc:
-        raise gr.Error(_sentence(exc), print_exception=False) from None
-    except ResourceLimit as exc:
-        logger.warning("%s: %s", what, exc)
-        raise gr.Error(_sentence(exc), print_exception=False) from None
-    except Exception as exc:
-        raise gr.Error(_capital(report_internal(logger, what, exc)) + ".", print_exception=False) from None
-
-
 def session_key(request: gr.Request | None) -> str:
     """Whose run a Stop press belongs to: the browser tab's (or API client's) session."""
     return getattr(request, "session_hash", None) or "local"
@@ -102,10 +67,6 @@ def session_key(request: gr.Request | None) -> str:
 def on_space() -> bool:
     """True on a Hugging Face Space whose image has the `spaces` package (ZeroGPU's decorator)."""
     return bool(os.environ.get("SPACE_ID")) and importlib.util.find_spec("spaces") is not None
-
-
-def _notices(lines) -> str:
-    return "\n".join(f"- {T.NOTICE.format(text=line)}" for line in lines)
 
 
 class DanceApp:
@@ -150,7 +111,7 @@ class DanceApp:
     def settings(self, values: Values | None = None) -> GenerationSettings:
         """Control values by name (numbers, strings or None) -> GenerationSettings, which checks the ranges
         (gr.Error)."""
-        with _reported("settings"):
+        with reported("settings"):
             return self._settings(values or {})
 
     def _settings(self, values: Values) -> GenerationSettings:
@@ -176,20 +137,20 @@ class DanceApp:
         source = upload_source(values.get("photo"))
         if source is None:
             return dict(face_image=None, face_text=T.FACE_HINT)
-        with _reported("face preview"):
+        with reported("face preview"):
             settings = self._settings(values)
             try:
                 preview, face, crop = self.studio.face_preview(source, settings)
             except NoFaceError as exc:
-                return dict(face_image=None, face_text=T.NO_FACE.format(message=_sentence(exc)))
-        notes = " · ".join(_capital(n) for n in (*face.notes, *crop.notices()))
+                return dict(face_image=None, face_text=T.NO_FACE.format(message=sentence(exc)))
+        notes = " · ".join(capital(n) for n in (*face.notes, *crop.notices()))
         return dict(face_image=preview,
                     face_text=T.FACE_NOTES.format(notes=notes, width=crop.canvas[0], height=crop.canvas[1]))
 
     def face_preview_page(self, values: Values, request: gr.Request | None = None) -> dict:
         """The page's face preview: like :meth:`face_preview`, with an unusable photo's reason shown beside it."""
         try:
-            with _reported("face preview"):
+            with reported("face preview"):
                 return self.face_preview(values)
         except gr.Error as exc:
             return dict(face_image=None, face_text=T.NO_FACE.format(message=exc.message))
@@ -200,7 +161,7 @@ class DanceApp:
         path = sound_path(values)
         if path is None:
             return dict(music_text=T.MUSIC_HINT, music_plot=gr.update(value=None, visible=False))
-        with _reported("music summary"):
+        with reported("music summary"):
             settings = self._settings(values)
             check_seconds(settings, self.max_music_s)  # the slider's range, for the API too
             analysis = self.studio.analyse_music(path, settings.music_offset_s, settings.seconds)
@@ -209,10 +170,10 @@ class DanceApp:
                                       duration=analysis.duration_s, offset=analysis.offset_s)
         total = analysis.source_duration_s
         if total is not None and total > analysis.duration_s + 0.5:
-            text += "\n\n" + T.MUSIC_USED.format(used=_clock(analysis.duration_s), total=_clock(total),
-                                                  start=_clock(analysis.offset_s))
+            text += "\n\n" + T.MUSIC_USED.format(used=clock(analysis.duration_s), total=clock(total),
+                                                  start=clock(analysis.offset_s))
         if analysis.notices:
-            text += "\n\n" + _notices(analysis.notices)
+            text += "\n\n" + notices(analysis.notices)
         return dict(music_text=text, music_plot=gr.update(value=music_plot_table(analysis), visible=True))
 
     def music_summary_page(self, values: Values, request: gr.Request | None = None) -> dict:
@@ -228,9 +189,9 @@ class DanceApp:
         try:
             clip = self.motions.clip(values)
         except UserError as exc:
-            return dict(motion_text=T.MOTION_PROBLEM.format(message=_sentence(exc)))
+            return dict(motion_text=T.MOTION_PROBLEM.format(message=sentence(exc)))
         except Exception as exc:
-            return dict(motion_text=T.MOTION_PROBLEM.format(message=_capital(report_internal(logger, "motion", exc))))
+            return dict(motion_text=T.MOTION_PROBLEM.format(message=capital(report_internal(logger, "motion", exc))))
         return dict(motion_text=T.MOTION_HINT if clip is None else summary(clip))
 
     def skeleton_preview(self, values: Values, request: gr.Request | None = None) -> dict:
@@ -244,7 +205,7 @@ class DanceApp:
         if source is None:
             return dict(skeleton=None, skeleton_text=T.SKELETON_NEEDS_PHOTO, motion_source=hidden)
         settings = self.settings(values)
-        with _reported("skeleton preview"):
+        with reported("skeleton preview"):
             try:
                 clip = self.motions.clip(values)
                 path = music_of(values, clip)
@@ -256,7 +217,7 @@ class DanceApp:
                     return dict(skeleton=str(files["skeleton"]), skeleton_text=T.SKELETON_MOTION,
                                 motion_source=source_view(files["motion_source"]))
             except (PhotoError, MusicError, MotionError) as exc:
-                return dict(skeleton=None, skeleton_text=T.SKELETON_FAILED.format(message=_sentence(exc)),
+                return dict(skeleton=None, skeleton_text=T.SKELETON_FAILED.format(message=sentence(exc)),
                             motion_source=hidden)
         return dict(skeleton=str(video_path), skeleton_text=T.SKELETON_READY, motion_source=hidden)
 
@@ -328,8 +289,8 @@ class DanceApp:
                         return self._result_outputs(item[1], time.perf_counter() - start)
                     p = item[1]
                     progress(p.fraction, desc=T.PROGRESS.format(stage=T.STAGES[p.stage], detail=p.detail,
-                                                                elapsed=_clock(p.elapsed_s),
-                                                                remaining=_clock(p.remaining_s)))
+                                                                elapsed=clock(p.elapsed_s),
+                                                                remaining=clock(p.remaining_s)))
             except gr.Error as exc:  # ZeroGPU's refusal of the time asked: what to shorten
                 refusal = quota_refusal(exc, gpu_request(self.studio, self.config, source, sound_path(values),
                                                          settings))
@@ -345,7 +306,7 @@ class DanceApp:
         the similarity plot's update and text, the notes. What goes wrong is raised as gr.Error with its message (a
         script gets an exception); a Stop press returns empty results and says so."""
         try:
-            with _reported("generation"):
+            with reported("generation"):
                 return self._generate(values, request, progress)
         except GenerationCancelled:
             return {**_no_results(), "notes": T.STATUS_STOPPED}
@@ -361,23 +322,23 @@ class DanceApp:
         except GenerationCancelled:
             return {**failed, "notes": T.STATUS_STOPPED, "status": T.STATUS_STOPPED}
         except PhotoError as exc:
-            message = _sentence(exc)
+            message = sentence(exc)
             return {**failed, "status": T.STATUS_FAILED.format(message=message),
                     "face_text": T.NO_FACE.format(message=message)}
         except MusicError as exc:
-            message = _sentence(exc)
+            message = sentence(exc)
             return {**failed, "status": T.STATUS_FAILED.format(message=message),
                     "music_text": T.MUSIC_PROBLEM.format(message=message)}
         except MotionError as exc:
-            message = _sentence(exc)
+            message = sentence(exc)
             return {**failed, "status": T.STATUS_FAILED.format(message=message),
                     "motion_text": T.MOTION_PROBLEM.format(message=message)}
         except (UserError, ResourceLimit, gr.Error) as exc:
             if isinstance(exc, ResourceLimit):
                 logger.warning("generation: %s", exc)
-            return {**failed, "status": T.STATUS_FAILED.format(message=_sentence(exc))}
+            return {**failed, "status": T.STATUS_FAILED.format(message=sentence(exc))}
         except Exception as exc:
-            message = _capital(report_internal(logger, "generation", exc)) + "."
+            message = capital(report_internal(logger, "generation", exc)) + "."
             return {**failed, "status": T.STATUS_FAILED.format(message=message)}
         return {**results, **_ready_buttons(), "status": T.STATUS_DONE.format(notes_hint=T.STATUS_DONE_HINT)}
 
@@ -396,7 +357,7 @@ class DanceApp:
         return dict(baseline=path("baseline"), identity=path("identity"), download=path("side_by_side"),
                     similarity_plot=gr.update(value=table, visible=table is not None),
                     similarity_text=similarity_text,
-                    notes=summary + ("\n\n" + _notices(result.warnings) if result.warnings else ""),
+                    notes=summary + ("\n\n" + notices(result.warnings) if result.warnings else ""),
                     dance=path("skeleton"))
 
     # ---- time estimate
@@ -421,7 +382,7 @@ class DanceApp:
                 return dict(estimate="")
         frames = max(1, round(seconds * settings.fps))
         total = sum(self.studio.estimate(settings, seconds, photo_size).values())
-        text = T.ESTIMATE.format(time=_clock(total), frames=frames, steps=settings.steps or self.studio.preset.steps,
+        text = T.ESTIMATE.format(time=clock(total), frames=frames, steps=settings.steps or self.studio.preset.steps,
                                  measured=T.ESTIMATE_MEASURED if self.studio.timer.runs else T.ESTIMATE_CALIBRATED)
         if self.zero_gpu:
             text += T.ESTIMATE_GPU.format(gpu=gpu_request(self.studio, self.config, photo, path, settings).seconds)
