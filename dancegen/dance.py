@@ -44,7 +44,7 @@ from .io.photo import PhotoSource, load_photo
 from .metrics.dance import BEAT_ALIGNMENT_NOTE, dance_metrics
 # the app reads motion files through this desk (read_motion), and takes the motion stage's MOTION_FPS, VIDEO_SUFFIXES,
 # MotionClip and MotionError from here
-from .motion.errors import MotionError
+from .motion.errors import MotionError, NoPoseDetector
 from .motion.plan import MotionDance, as_clip, check_replay, dance_motion, music_for, write_motion_preview
 from .motion.sources import DEFAULT_FPS as MOTION_FPS
 from .motion.sources import VIDEO_SUFFIXES, WEIGHTS_HINT, MotionClip, read_motion
@@ -193,7 +193,7 @@ class DanceDesk:
         video's poses found by this desk's DWPose. MotionError (one line) for a source that cannot be used, or a
         video when no DWPose is loaded."""
         def no_detector():
-            raise MotionError(WEIGHTS_HINT)
+            raise NoPoseDetector(WEIGHTS_HINT)
 
         return read_motion(source, fps, detector=self.detector, detector_factory=no_detector)
 

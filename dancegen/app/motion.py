@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..dance import MOTION_FPS, VIDEO_SUFFIXES, DanceDesk, MotionClip, MotionError
+from ..dance import MOTION_FPS, VIDEO_SUFFIXES, DanceDesk, MotionClip, MotionError, NoPoseDetector
 from ..errors import MusicError
 from . import text as T
 from .controls import number, upload_source
@@ -115,7 +115,10 @@ class MotionFiles:
             if key in self._read:
                 self._read.move_to_end(key)
                 return self._read[key]
-        clip = self.desk.read_motion(path, fps)  # outside the lock: a video's DWPose pass takes a while
+        try:
+            clip = self.desk.read_motion(path, fps)  # outside the lock: a video's DWPose pass takes a while
+        except NoPoseDetector:  # the CLI's line names its flags; a visitor can only upload the poses instead
+            raise NoPoseDetector(T.MOTION_NO_DETECTOR) from None
         with self._lock:
             self._read[key] = clip
             while len(self._read) > self.keep:

@@ -51,6 +51,8 @@ MOTION_LABEL = "Your own dance, optional: a video, a .zip of OpenPose JSON files
 MOTION_NAME = "Motion"
 MOTION_FPS_LABEL = "Frames per second of the pose files"
 MOTION_FPS_INFO = "OpenPose files and a .npy do not say their rate; a video says its own."
+MOTION_NO_DETECTOR = ("this app has no DWPose weights, so it cannot find the poses in a video: upload the poses instead "
+                      "(a .zip of OpenPose JSON files, one per frame, or a poses .npy)")
 
 # ---------------------------------------------------------------------------------------------- previews
 

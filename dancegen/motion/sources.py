@@ -28,7 +28,7 @@ from ..io import read, video
 from ..io.files import file_sha256
 from ..onnxrt import default_providers
 from ..pose.detect import DETECTOR_FILE, POSE_FILE, BodyDetector, BodyDetectorConfig, dwpose_folder
-from .errors import MotionError
+from .errors import MotionError, NoPoseDetector
 from .openpose import People, read_openpose
 from .track import track
 
@@ -100,7 +100,7 @@ def load_detector(weights_dir: str | os.PathLike | None, download: bool = False)
     (onnxruntime-gpu on a GPU host), else the CPU; MotionError saying how to get it otherwise."""
     folder = dwpose_folder(weights_dir, download=download)
     if folder is None:
-        raise MotionError(WEIGHTS_HINT)
+        raise NoPoseDetector(WEIGHTS_HINT)
     return BodyDetector.from_folder(folder, BodyDetectorConfig(providers=default_providers()))
 
 

@@ -168,7 +168,8 @@ def test_the_motion_reaches_the_endpoints_by_its_declaration(studio):
 
 
 BAD = {"broken.mp4": "cannot be read", "nojson.zip": "OpenPose JSON files (one per frame", "badjson.zip": "is not JSON",
-       "wrong.npy": "must hold poses", "dance.mp4": "DWPose's weights"}
+       "wrong.npy": "must hold poses",
+       "dance.mp4": "no DWPose weights, so it cannot find the poses in a video: upload the poses instead"}
 
 
 def test_every_bad_motion_is_one_line_beside_the_upload_with_nothing_written(app, panel, studio, files, motions):
