@@ -1,7 +1,8 @@
 """Following one person through the frames: the largest at the start, then, frame by frame, the candidate nearest
 to where the followed person was heading (their joints' last positions moved on by their last velocities), so two
 dancers crossing are not swapped. A frame whose nearest candidate is too far (more than ``max_jump`` times the
-followed body's size from the prediction) has nobody in it for the track."""
+followed body's size from the prediction) has nobody in it for the track. After frames without the person the
+prediction stops moving on (a few frames at most) and the distance allowed grows, so they are found again."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from .openpose import People
 
 MIN_SCORE = 0.3  # a joint counts as seen above this confidence (DWPose's drawing threshold)
 MIN_JOINTS = 4  # a candidate with fewer seen joints is nobody (DWPose gives a body even in an empty picture)
+MAX_PREDICT = 3  # frames the last velocity is carried on for (beyond, the person is looked for from there)
+REGAIN_FRAMES = 10  # each this many frames without the person, one more body size of distance is allowed
 
 
 @dataclass(frozen=True)
@@ -64,14 +67,17 @@ def track(frames: Sequence[People], max_jump: float = 1.0, min_score: float = MI
         if last is None:  # the start: the largest person
             pick = max(ok, key=lambda i: size_of(kps[i], seen[i]))
         else:
-            pred = last + velocity * (t - last_t)
+            gap = t - last_t
+            pred = last + velocity * min(gap, MAX_PREDICT)
             pred_seen = np.isfinite(pred).all(axis=1)
             dists = {i: _distance(kps[i], seen[i], pred, pred_seen) for i in ok}
             pick = min(dists, key=dists.get)
-            if dists[pick] > max_jump * max(size, 1.0):
+            if dists[pick] > max_jump * max(size, 1.0) * (1.0 + (gap - 1) / REGAIN_FRAMES):
                 continue
         now = np.where(seen[pick][:, None], kps[pick], np.nan)
         if last is None:
+            velocity = np.zeros((18, 2))
+        elif t - last_t > MAX_PREDICT:  # found again after a while: its old velocity says nothing now
             velocity = np.zeros((18, 2))
         else:
             step = (now - last) / (t - last_t)

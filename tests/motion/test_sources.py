@@ -87,3 +87,14 @@ def test_bad_sources_are_one_line(tmp_path):
         with pytest.raises(MotionError, match=message) as info:
             read_motion(tmp_path / name)
         assert "\n" not in str(info.value), name
+
+
+def test_a_lone_dancer_is_found_again_after_frames_with_nobody(tmp_path):
+    n = 150
+    d = dancer(n, head=20.0, x0=100.0)
+    x = np.concatenate([np.linspace(0, 150, 30), np.linspace(150, 0, 30), np.zeros(90)])  # right, then back
+    d = d + np.stack([x, np.zeros(n)], axis=1)[:, None, :]
+    frames = [[] if 25 <= t < 45 else [d[t]] for t in range(n)]  # 0.67 s with nobody, mid-walk
+    clip = read_motion(write_openpose(tmp_path / "gap", frames))
+    assert clip.found[45:].all() and not clip.found[25:45].any()
+    assert np.allclose(clip.poses[45:], d[45:], atol=1e-3)
