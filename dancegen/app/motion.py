@@ -110,7 +110,8 @@ class MotionFiles:
             st = os.stat(path)
         except OSError:
             raise MotionError(f"motion file not found: {os.path.basename(path)}") from None
-        key = (os.path.abspath(path), st.st_size, st.st_mtime_ns, fps)
+        is_video = os.path.splitext(path)[1].lower() in VIDEO_SUFFIXES  # a video says its own rate
+        key = (os.path.abspath(path), st.st_size, st.st_mtime_ns, None if is_video else fps)
         with self._lock:
             if key in self._read:
                 self._read.move_to_end(key)

@@ -16,6 +16,7 @@ With several people in the frames, one is followed (:mod:`.track`). Everything t
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from .track import track
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v")
 DEFAULT_FPS = 30.0  # the rate of a bare pose array unless told
 MAX_FPS = 45.0  # a faster video is read at every k-th frame, so the motion stays at or below this rate
+MAX_POSE_FPS = 240.0  # the fastest rate accepted for pose files (a high-speed camera's)
 WEIGHTS_HINT = (f"reading poses from a video needs DWPose's weights (DWPose/{DETECTOR_FILE} and DWPose/{POSE_FILE},"
                 " as in StableAnimator's checkpoints): pass --weights DIR with them, or --download; or give the "
                 "poses themselves (OpenPose JSON files or a poses.npy)")
@@ -116,6 +118,18 @@ def video_people(path: Path, detector: BodyDetector, stride: int) -> Iterator[Pe
         yield np.stack([b.keypoints for b in bodies]), np.stack([b.scores for b in bodies])
 
 
+def pose_fps(fps) -> float:
+    """The frame rate given for pose files, checked: a number above 0 and at most MAX_POSE_FPS, else MotionError."""
+    try:
+        value = float(fps)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (0.0 < value <= MAX_POSE_FPS):
+        raise MotionError(f"the pose files' frame rate must be a number above 0 and at most {MAX_POSE_FPS:g} "
+                          f"frames a second, got {fps}")
+    return value
+
+
 def read_motion(source: str | os.PathLike, fps: float = DEFAULT_FPS, detector: BodyDetector | None = None,
                 detector_factory: Callable[[], BodyDetector] | None = None) -> MotionClip:
     """The motion of ``source`` (see the module docstring); ``fps``: the rate of a pose array (videos and OpenPose
@@ -126,8 +140,8 @@ def read_motion(source: str | os.PathLike, fps: float = DEFAULT_FPS, detector: B
     if not path.exists():
         raise MotionError(f"motion file not found: {path}")
     kind = source_kind(path)
-    if not fps > 0:
-        raise MotionError(f"--motion-fps must be more than 0, got {fps}")
+    if kind != "video":  # a video says its own rate
+        fps = pose_fps(fps)
     size, has_audio = None, False
     if kind == "video":
         try:

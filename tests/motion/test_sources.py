@@ -98,3 +98,11 @@ def test_a_lone_dancer_is_found_again_after_frames_with_nobody(tmp_path):
     clip = read_motion(write_openpose(tmp_path / "gap", frames))
     assert clip.found[45:].all() and not clip.found[25:45].any()
     assert np.allclose(clip.poses[45:], d[45:], atol=1e-3)
+
+
+@pytest.mark.parametrize("fps", [0.0, -5.0, float("inf"), 1e308, float("nan")])
+def test_a_pose_files_rate_out_of_range_is_one_line(tmp_path, fps):
+    path = tmp_path / "poses.npy"
+    np.save(path, dancer(30).astype(np.float32))
+    with pytest.raises(MotionError, match=r"^the pose files' frame rate must be a number above 0 and at most 240"):
+        read_motion(path, fps=fps)
