@@ -70,17 +70,27 @@ def check_replay(plan: DancePlan, clip: MotionClip | None) -> None:
     """MotionError unless a plan with a motion is replayed with that motion file, and one without with none."""
     if plan.motion is None:
         if clip is not None:
-            raise MotionError("this choreography dances planned moves, not a motion file: leave out --motion")
+            raise MotionError("this choreography dances planned moves, not a motion file: dance it without one")
         return
     want = plan.motion.source
     if clip is None:
-        raise MotionError(f"this choreography dances the motion file {want.name}: give it with --motion")
+        raise MotionError(f"this choreography dances the motion file {want.name}: give that file as the motion")
     if clip.ref.sha256 != want.sha256:
         raise MotionError(f"this choreography was made from another motion file ({want.name}; the sha256 of "
                           f"{clip.ref.name} differs)")
     if clip.ref.frames != want.frames or clip.ref.fps != want.fps:
         raise MotionError(f"this choreography was made from {want.frames} frames at {want.fps:g} fps of "
-                          f"{want.name}, not {clip.ref.frames} at {clip.ref.fps:g} (check --motion-fps)")
+                          f"{want.name}, not {clip.ref.frames} at {clip.ref.fps:g} (check the pose files' frame rate)")
+
+
+def _check_cover(segments: tuple[WarpSegment, ...], song_s: float) -> None:
+    """MotionError unless the recorded segments run from 0 to the end of the danced music (an edited plan whose
+    segments stop early would leave the dancer frozen)."""
+    end = segments[-1].song_end_s if segments else 0.0
+    if not segments or abs(segments[0].song_start_s) > 1e-3 or abs(end - song_s) > 1e-3:
+        start = segments[0].song_start_s if segments else 0.0
+        raise MotionError(f"the choreography's motion segments run from {start:g} s to {end:g} s of the song; they "
+                          f"must cover all of it, 0 s to {song_s:g} s")
 
 
 def _kept(music: MusicAnalysis) -> tuple[WarpSegment, ...]:
@@ -111,6 +121,7 @@ def dance_motion(clip: MotionClip, music: MusicAnalysis, body: BodyLayout, fps: 
         check_replay(plan, clip)
         timing = plan.motion.timing
         segments = tuple(WarpSegment.from_json(s.to_json()) for s in plan.motion.segments)
+        _check_cover(segments, music.duration_s)
     elif own_sound:
         timing, segments = "kept", _kept(music)
     else:

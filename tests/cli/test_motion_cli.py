@@ -75,12 +75,20 @@ def test_replay_is_bit_for_bit_an_edit_changes_it_and_another_motion_is_refused(
     rc, _ = choreograph(capsys, "--music", inputs / "song.wav", "--motion", inputs / "poses.npy",
                         "--choreography", tmp_path / "edited.json", "--out", tmp_path / "edited", *SMALL)
     assert rc == 0 and not np.allclose(np.load(tmp_path / "edited" / "poses.npy"), np.load(danced / "poses.npy"))
-    for motion, message in ((inputs / "openpose", "another motion file"), (None, "give it with --motion")):
+    for motion, message in ((inputs / "openpose", "another motion file"), (None, "give that file as the motion")):
         args = ["--motion", motion] if motion is not None else []
         rc, errors = choreograph(capsys, "--music", inputs / "song.wav", *args, "--choreography", plan, "--out",
                                  tmp_path / "refused", *SMALL)
         assert rc == 2 and len(errors) == 1 and message in errors[0]
         assert not (tmp_path / "refused").exists()
+    short = json.loads(plan.read_text())  # segments that stop before the song ends would freeze the dancer
+    last = short["motion"]["segments"][-1]
+    last["song_end_s"] = last["knots"][-1][0] = round((last["song_start_s"] + last["song_end_s"]) / 2, 3)
+    last["knots"] = [k for k in last["knots"] if k[0] <= last["song_end_s"]]
+    (tmp_path / "short.json").write_text(json.dumps(short))
+    rc, errors = choreograph(capsys, "--music", inputs / "song.wav", "--motion", inputs / "poses.npy",
+                             "--choreography", tmp_path / "short.json", "--out", tmp_path / "refused", *SMALL)
+    assert rc == 2 and len(errors) == 1 and "must cover all of it" in errors[0], errors
 
 
 def test_bad_motion_sources_are_one_line_with_nothing_written(inputs, capsys, tmp_path):
