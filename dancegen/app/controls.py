@@ -2,8 +2,9 @@
 name.
 
 Each :class:`Control` says what its value is called (the key a handler reads it by and the API's parameter name),
-which stage of the data flow first reads it (``photo``, ``music``, ``dance``, ``video``: a handler of a stage gets
-the controls of that stage and of the stages before it, see :data:`HANDLER_STAGES`) and which
+which stage of the data flow first reads it (``photo``, ``music``, ``dance``, ``video``; which handlers get which
+stages' controls is :data:`HANDLER_STAGES`: the face preview the photo's, the music summary the music's, the
+skeleton preview and the panel the photo's, music's and dance's, generation and the estimate all) and which
 :class:`~dancegen.config.GenerationSettings` field it sets. :func:`read_settings` turns the values of any handler
 into settings; every default comes from the settings dataclasses in :mod:`dancegen.config`.
 

@@ -26,6 +26,10 @@ def clock(seconds: float) -> str:
 
 
 def capital(text: str) -> str:
+    """``text`` with a capital first letter, unless it starts with a file name (``good.npy holds ...``)."""
+    first = text.split(" ", 1)[0]
+    if "." in first.rstrip(".,:;") or "/" in first:
+        return text
     return text[:1].upper() + text[1:]
 
 

@@ -3,7 +3,7 @@
 Sources, told apart by what the path is:
 
 * a video (``.mp4 .mov .webm .mkv .avi .m4v``): DWPose (:class:`~dancegen.pose.detect.BodyDetector`) on every
-  frame (every other one above 45 fps, every third above 75: the motion is kept at 24..45 fps); its weights are
+  k-th frame, k = ceil(fps / 45), so the motion is read at 45 fps at most; its weights are
   DWPose's two ONNX files (``--weights DIR`` holding ``DWPose/``, or ``--download``);
 * a folder or a ``.zip`` of OpenPose JSON files, one per frame (:mod:`.openpose`; BODY_25 or COCO-18);
 * a ``.npy`` of poses [T, 18, 2] (NaN: not seen) or [T, 18, 3] with confidences, as ``dancegen prepare`` writes

@@ -207,7 +207,8 @@ def plan_warp(source_beats_s, source_s: float, song_beats_s, song_s: float, down
     seconds; ``song_beats_s`` [B] and optional ``downbeats_s`` [D] (s) of the song. Both beat lists get a count
     (:func:`_clean_beats`); n song beats per source beat, n in RATIOS, is the one whose tempo ratio n x song period /
     source period is nearest 1. The loop runs from the source's first beat to its last beat that closes whole bars
-    of the song (the whole source when it is shorter than a bar); loop k starts on the song count of the first
+    of the song (when no beat closes a bar, as in a source shorter than a bar, to its last beat: such a short
+loop then falls off the bar lines); loop k starts on the song count of the first
     downbeat (the first beat without downbeats) plus k loops, so loop boundaries fall on downbeats while the meter
     is regular. Each source beat's knot is its song count's time; the first segment also gets a knot at song 0 (the
     source before its first beat, cut or held at frame 0 when the song's intro is longer). A loop whose source

@@ -199,8 +199,8 @@ def test_music_may_be_left_out_only_when_the_motion_has_sound(app, panel, files,
     app.arm()
     out = app.generate_page({**values, "plan": None}, progress=no_progress)
     message = T.MOTION_NEEDS_SONG.format(name="poses.npy")
-    assert out["status"] == T.STATUS_FAILED.format(message=message[0].upper() + message[1:])
-    assert out["music_text"] == T.MUSIC_PROBLEM.format(message=message[0].upper() + message[1:])
+    assert out["status"] == T.STATUS_FAILED.format(message=message)  # a file name keeps its case
+    assert out["music_text"] == T.MUSIC_PROBLEM.format(message=message)
     assert message[1:] in app.skeleton_preview(values)["skeleton_text"]
     assert message[1:] in panel.plan({**values, "plan": None, "table": None})["plan_text"]
     assert app.skeleton_preview(inputs(files, None, music=None))["skeleton_text"] == T.SKELETON_NEEDS_MUSIC
