@@ -13,9 +13,8 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
-import soundfile as sf  # noqa: E402
 from PIL import Image  # noqa: E402
-from support.audio_synth import synth_track  # noqa: E402
+from support.audio_synth import drums_wav  # noqa: E402
 from support.music import bad_music_files, encoded_tracks  # noqa: E402
 from support.paths import ASTRONAUT  # noqa: E402
 
@@ -86,10 +85,7 @@ def bad_music(tmp_path_factory):
 @pytest.fixture(scope="session")
 def drum_music(tmp_path_factory):
     """4 s of 120 BPM drums, the music of the end-to-end runs."""
-    samples, _, _ = synth_track(120, 4.0, sr=22050, style="drums", seed=1)
-    path = tmp_path_factory.mktemp("music") / "beat.wav"
-    sf.write(path, samples, 22050)
-    return path
+    return drums_wav(tmp_path_factory.mktemp("music"), "beat.wav", 120, 4.0, 1)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 import soundfile as sf
-from support.audio_synth import synth_track
+from support.audio_synth import drums_wav
 
 from dancegen.choreo import STYLES, ChoreographyPlanError
 from dancegen.config import STYLE_NAMES, GenerationSettings
@@ -23,10 +23,7 @@ SETTINGS = GenerationSettings(fps=8.0, size=(128, 128), seed=4)
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory):
-    samples, _, _ = synth_track(130, 6.0, sr=22050, style="drums", seed=2)
-    path = tmp_path_factory.mktemp("song") / "drums.wav"
-    sf.write(path, samples, 22050)
-    return path
+    return drums_wav(tmp_path_factory.mktemp("song"), "drums.wav", 130, 6.0, 2)
 
 
 @pytest.fixture(scope="module")

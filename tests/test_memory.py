@@ -16,8 +16,7 @@ import subprocess
 import sys
 
 import pytest
-import soundfile as sf
-from support.audio_synth import synth_track
+from support.audio_synth import drums_wav
 from support.paths import ASTRONAUT, REPO
 
 SCRIPT = """
@@ -35,10 +34,7 @@ with tempfile.TemporaryDirectory() as tmp:
 
 @pytest.fixture(scope="module")
 def music_40s(tmp_path_factory):
-    samples, _, _ = synth_track(118.0, 41.0, sr=22050, style="drums", seed=2)
-    path = tmp_path_factory.mktemp("music") / "forty.wav"
-    sf.write(path, samples, 22050)
-    return path
+    return drums_wav(tmp_path_factory.mktemp("music"), "forty.wav", 118.0, 41.0, 2)
 
 
 def peaks(music, *seconds: float) -> list[dict]:

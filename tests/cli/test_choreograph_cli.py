@@ -11,8 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-import soundfile as sf
-from support.audio_synth import synth_track
+from support.audio_synth import drums_wav
 from support.paths import ASTRONAUT
 
 from dancegen.choreo import MOVES, load_plan
@@ -28,10 +27,7 @@ FIRST_RUN = ("import sys; from dancegen.cli import main; rc = main(sys.argv[1:])
 @pytest.fixture(scope="module")
 def song(tmp_path_factory):
     """6 s of drums at 130 BPM: a pick-up, one danced phrase (4 counts from the first downbeat) and the ending."""
-    samples, _, _ = synth_track(130, 6.0, sr=22050, style="drums", seed=1)
-    path = tmp_path_factory.mktemp("song") / "drums130.wav"
-    sf.write(path, samples, 22050)
-    return path
+    return drums_wav(tmp_path_factory.mktemp("song"), "drums130.wav", 130, 6.0, 1)
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 
@@ -207,3 +208,11 @@ def write_wav(path, samples: np.ndarray, sr: int) -> None:
     import soundfile as sf
 
     sf.write(str(path), np.asarray(samples, dtype=np.float32), sr, subtype="PCM_16")
+
+
+def drums_wav(folder, name: str, bpm: float, seconds: float, seed: int, sr: int = 22050):
+    """A drum track (:func:`synth_track`, style "drums") written as ``folder / name`` -> that path."""
+    samples, _, _ = synth_track(bpm, seconds, sr=sr, style="drums", seed=seed)
+    path = Path(folder) / name
+    write_wav(path, samples, sr)
+    return path
