@@ -24,6 +24,11 @@ from .controls import number, upload_source
 FILE_TYPES = [*VIDEO_SUFFIXES, ".zip", ".npy"]  # what the motion upload accepts
 
 
+def is_video(path: str) -> bool:
+    """Whether an uploaded motion file is a video (by its name, as the motion stage tells sources apart)."""
+    return os.path.splitext(path)[1].lower() in VIDEO_SUFFIXES
+
+
 def motion_fps(values: Mapping[str, Any]) -> float:
     """The rate of uploaded pose files (the motion_fps control; empty: the motion stage's default).
     SettingsError when it is no number."""
@@ -45,7 +50,7 @@ def sound_path(values: Mapping[str, Any]) -> str | None:
     if isinstance(music, str):
         return music
     motion = upload_source(values.get("motion"))
-    if isinstance(motion, str) and os.path.splitext(motion)[1].lower() in VIDEO_SUFFIXES:
+    if isinstance(motion, str) and is_video(motion):
         return motion
     return None
 
@@ -110,8 +115,7 @@ class MotionFiles:
             st = os.stat(path)
         except OSError:
             raise MotionError(f"motion file not found: {os.path.basename(path)}") from None
-        is_video = os.path.splitext(path)[1].lower() in VIDEO_SUFFIXES  # a video says its own rate
-        key = (os.path.abspath(path), st.st_size, st.st_mtime_ns, None if is_video else fps)
+        key = (os.path.abspath(path), st.st_size, st.st_mtime_ns, None if is_video(path) else fps)  # a video's own rate
         with self._lock:
             if key in self._read:
                 self._read.move_to_end(key)
